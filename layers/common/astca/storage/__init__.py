@@ -1,0 +1,1 @@
+"""The storage authority: the only code that talks to DynamoDB."""

@@ -1,0 +1,153 @@
+"""The one resolver factory: every HTTP function answers errors as RFC 9457 problem details.
+
+``create_app()`` gives a Powertools ``APIGatewayHttpResolver`` whose exception handlers turn
+``CaError`` into ``application/problem+json`` with the catalog's status, request validation into
+4001/4002/4005 (never Powertools' 422), and anything unexpected into 510500 with nothing internal
+in the body. ``lambda_handler(app)`` stacks the Logger (correlation id = API Gateway request id)
+over ``app.resolve``.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+from aws_lambda_powertools import Logger
+from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
+from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from astca import catalog
+from astca.catalog import CaError, ErrorEntry
+
+PROBLEM_JSON = "application/problem+json"
+JSON_CONTENT_TYPES = ("application/json", "application/problem+json")
+
+logger = Logger()
+
+LambdaHandler = Callable[[dict[str, Any], LambdaContext], dict[str, Any]]
+
+
+def problem_body(entry: ErrorEntry, detail: str, *, instance: str, request_id: str) -> dict[str, object]:
+    """The RFC 9457 problem document of a catalog entry, with the catalog's own fields."""
+    return {
+        "type": entry.type_uri,
+        "title": entry.name,
+        "status": entry.http_status,
+        "detail": detail,
+        "instance": instance,
+        "subsystem": catalog.SUBSYSTEM,
+        "errorCode": entry.error_code,
+        "name": entry.name,
+        "code": entry.code,
+        "requestId": request_id,
+    }
+
+
+def validation_problem(errors: Sequence[Mapping[str, Any]]) -> CaError:
+    """Map Powertools/pydantic validation errors to MissingField, MalformedField or MalformedBody."""
+    body_errors: list[str] = []
+    missing: list[str] = []
+    malformed: list[str] = []
+    for error in errors:
+        loc = [str(part) for part in error.get("loc", ())]
+        kind = str(error.get("type", ""))
+        where, path = (loc[0], loc[1:]) if loc else ("body", [])
+        if kind in ("json_invalid", "unsupported_content_type") or (where == "body" and not path):
+            body_errors.append(
+                "the body must be a JSON object" if kind != "json_invalid" else "the body is not valid JSON"
+            )
+        elif kind == "missing":
+            missing.append(f"{_describe(where, path)} is required")
+        else:
+            malformed.append(f"{_describe(where, path)}: {error.get('msg', 'invalid value')}")
+    if body_errors:
+        return CaError(catalog.MALFORMED_BODY, body_errors[0])
+    if missing:
+        return CaError(catalog.MISSING_FIELD, "; ".join(missing + malformed))
+    return CaError(catalog.MALFORMED_FIELD, "; ".join(malformed) or "a field has a wrong format")
+
+
+def _describe(where: str, path: Sequence[str]) -> str:
+    name = ".".join(path)
+    if where == "body":
+        return f"field '{name}'"
+    return f"{where} parameter '{name}'"
+
+
+def create_app() -> APIGatewayHttpResolver:
+    """The HTTP API resolver every function uses: validation on, every error a catalog entry."""
+    app = APIGatewayHttpResolver(enable_validation=True)
+
+    def respond(error: CaError) -> Response:
+        event = app.current_event
+        body = problem_body(
+            error.entry,
+            error.detail,
+            instance=event.raw_path or event.path,
+            request_id=event.request_context.request_id,
+        )
+        return Response(
+            status_code=error.entry.http_status, content_type=PROBLEM_JSON, body=json.dumps(body)
+        )
+
+    @app.exception_handler(CaError)
+    def handle_ca_error(error: CaError) -> Response:
+        log = logger.error if error.entry.http_status >= 500 else logger.info
+        log("request failed", extra={"errorName": error.entry.name, "detail": error.detail})
+        return respond(error)
+
+    @app.exception_handler(RequestValidationError)
+    def handle_validation_error(error: RequestValidationError) -> Response:
+        return handle_ca_error(validation_problem(error.errors()))
+
+    @app.exception_handler(Exception)
+    def handle_unexpected(error: Exception) -> Response:
+        logger.exception("unhandled error", extra={"errorType": type(error).__name__})
+        return respond(CaError(catalog.INTERNAL_ERROR, "an unexpected error occurred"))
+
+    @app.not_found
+    def handle_not_found(_: Exception) -> Response:
+        event = app.current_event
+        return respond(CaError(catalog.BAD_REQUEST, f"no route for {event.http_method} {event.path}"))
+
+    return app
+
+
+def lambda_handler(app: APIGatewayHttpResolver) -> LambdaHandler:
+    """The Lambda entry point of an HTTP function: Logger context and correlation id over ``app.resolve``."""
+
+    @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
+    def handle(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+        refused = _refuse_non_json_body(event)
+        if refused is not None:
+            return refused
+        return app.resolve(event, context)
+
+    return handle
+
+
+def _refuse_non_json_body(event: dict[str, Any]) -> dict[str, Any] | None:
+    """4005 for a body that is not JSON: Powertools would otherwise parse forms and multipart too."""
+    if not event.get("body"):
+        return None
+    headers = {key.lower(): value for key, value in (event.get("headers") or {}).items()}
+    content_type = headers.get("content-type", "application/json").split(";")[0].strip().lower()
+    if content_type in JSON_CONTENT_TYPES:
+        return None
+    context = event.get("requestContext") or {}
+    error = CaError(catalog.MALFORMED_BODY, f"unsupported content type '{content_type}': send application/json")
+    body = problem_body(
+        error.entry,
+        error.detail,
+        instance=event.get("rawPath", ""),
+        request_id=str(context.get("requestId", "")),
+    )
+    return {
+        "statusCode": error.entry.http_status,
+        "headers": {"Content-Type": PROBLEM_JSON},
+        "body": json.dumps(body),
+        "isBase64Encoded": False,
+    }
