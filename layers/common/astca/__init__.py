@@ -1,1 +1,1 @@
-"""astca: the shared layer of the AST Certificate Authority (catalog, identity, PKI, JOSE, storage, messaging)."""
+"""astca: the shared layer of the AST Certificate Authority."""

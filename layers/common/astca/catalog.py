@@ -281,7 +281,7 @@ BY_CODE: dict[int, ErrorEntry] = {entry.error_code: entry for entry in ENTRIES}
 
 def main() -> None:
     """Print the catalog as a JSON list."""
-    print(json.dumps([entry.as_json() for entry in ENTRIES], indent=2))  # noqa: T201
+    print(json.dumps([entry.as_json() for entry in ENTRIES], indent=2))
 
 
 if __name__ == "__main__":

@@ -26,6 +26,7 @@ class Settings(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     table_name: str = Field(min_length=3, description="The single DynamoDB table")
+    idempotency_table_name: str = Field(min_length=3, description="The Powertools idempotency table")
     signer_requests_queue_url: str = Field(min_length=1, description="SQS queue of topic signer.requested")
     certificate_requests_queue_url: str = Field(
         min_length=1, description="SQS queue of topic certificate.requested"

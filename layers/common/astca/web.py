@@ -81,7 +81,9 @@ def create_app() -> APIGatewayHttpResolver:
     """The HTTP API resolver every function uses: validation on, every error a catalog entry."""
     app = APIGatewayHttpResolver(enable_validation=True)
 
-    def respond(error: CaError) -> Response:
+    def respond(error: CaError) -> Response[str]:
+        log = logger.error if error.entry.http_status >= 500 else logger.info
+        log("request failed", extra={"errorName": error.entry.name, "detail": error.detail})
         event = app.current_event
         body = problem_body(
             error.entry,
@@ -89,27 +91,23 @@ def create_app() -> APIGatewayHttpResolver:
             instance=event.raw_path or event.path,
             request_id=event.request_context.request_id,
         )
-        return Response(
-            status_code=error.entry.http_status, content_type=PROBLEM_JSON, body=json.dumps(body)
-        )
+        return Response(status_code=error.entry.http_status, content_type=PROBLEM_JSON, body=json.dumps(body))
 
     @app.exception_handler(CaError)
-    def handle_ca_error(error: CaError) -> Response:
-        log = logger.error if error.entry.http_status >= 500 else logger.info
-        log("request failed", extra={"errorName": error.entry.name, "detail": error.detail})
+    def handle_ca_error(error: CaError) -> Response[str]:
         return respond(error)
 
     @app.exception_handler(RequestValidationError)
-    def handle_validation_error(error: RequestValidationError) -> Response:
-        return handle_ca_error(validation_problem(error.errors()))
+    def handle_validation_error(error: RequestValidationError) -> Response[str]:
+        return respond(validation_problem(error.errors()))
 
     @app.exception_handler(Exception)
-    def handle_unexpected(error: Exception) -> Response:
+    def handle_unexpected(error: Exception) -> Response[str]:
         logger.exception("unhandled error", extra={"errorType": type(error).__name__})
         return respond(CaError(catalog.INTERNAL_ERROR, "an unexpected error occurred"))
 
     @app.not_found
-    def handle_not_found(_: Exception) -> Response:
+    def handle_not_found(_: Exception) -> Response[str]:
         event = app.current_event
         return respond(CaError(catalog.BAD_REQUEST, f"no route for {event.http_method} {event.path}"))
 
@@ -138,7 +136,9 @@ def _refuse_non_json_body(event: dict[str, Any]) -> dict[str, Any] | None:
     if content_type in JSON_CONTENT_TYPES:
         return None
     context = event.get("requestContext") or {}
-    error = CaError(catalog.MALFORMED_BODY, f"unsupported content type '{content_type}': send application/json")
+    error = CaError(
+        catalog.MALFORMED_BODY, f"unsupported content type '{content_type}': send application/json"
+    )
     body = problem_body(
         error.entry,
         error.detail,

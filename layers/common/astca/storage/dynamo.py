@@ -79,7 +79,7 @@ def db_errors(operation: str) -> Iterator[None]:
         error = exc.response.get("Error", {})
         code = error.get("Code", "")
         if code == "ConditionalCheckFailedException":
-            old = exc.response.get("Item")
+            old: Mapping[str, Any] | None = exc.response.get("Item")  # type: ignore[assignment]
             raise ConditionFailed(deserialize(old) if old else None) from exc
         if code == "TransactionCanceledException":
             cancellations = exc.response.get("CancellationReasons", [])
@@ -89,7 +89,9 @@ def db_errors(operation: str) -> Iterator[None]:
             ) from exc
         raise CaError(catalog.DB_ERROR, f"database operation {operation} failed ({code})") from exc
     except BotoCoreError as exc:
-        raise CaError(catalog.DB_ERROR, f"database operation {operation} failed ({type(exc).__name__})") from exc
+        raise CaError(
+            catalog.DB_ERROR, f"database operation {operation} failed ({type(exc).__name__})"
+        ) from exc
 
 
 class Table:
@@ -108,11 +110,17 @@ class Table:
         return deserialize(item) if item else None
 
     def put(
-        self, item: Mapping[str, Any], *, condition: str | None = None, values: Mapping[str, Any] | None = None
+        self,
+        item: Mapping[str, Any],
+        *,
+        condition: str | None = None,
+        values: Mapping[str, Any] | None = None,
     ) -> None:
         """Write an item, optionally only if ``condition`` holds (ConditionFailed otherwise)."""
         with db_errors("PutItem"):
-            aws.dynamodb().put_item(TableName=self.name, Item=serialize(item), **_condition(condition, values))
+            aws.dynamodb().put_item(
+                TableName=self.name, Item=serialize(item), **_condition(condition, values)
+            )
 
     def update(
         self,
@@ -180,10 +188,18 @@ class Table:
             aws.dynamodb().transact_write_items(TransactItems=list(items))
 
     def put_op(
-        self, item: Mapping[str, Any], *, condition: str | None = None, values: Mapping[str, Any] | None = None
+        self,
+        item: Mapping[str, Any],
+        *,
+        condition: str | None = None,
+        values: Mapping[str, Any] | None = None,
     ) -> TransactWriteItemTypeDef:
         """A Put for ``transact``."""
-        put: dict[str, Any] = {"TableName": self.name, "Item": serialize(item), **_condition(condition, values)}
+        put: dict[str, Any] = {
+            "TableName": self.name,
+            "Item": serialize(item),
+            **_condition(condition, values),
+        }
         put["ReturnValuesOnConditionCheckFailure"] = "ALL_OLD"
         return {"Put": put}  # type: ignore[typeddict-item]
 

@@ -1,0 +1,1 @@
+"""Messaging, the Kafka replacement: transactional outbox, topic routing, relay and consumers."""

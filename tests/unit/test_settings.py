@@ -1,0 +1,40 @@
+"""Settings come from ASTCA_ variables and a bad configuration fails at init with a clear message."""
+
+from __future__ import annotations
+
+import pytest
+
+from astca.settings import ConfigurationError, load_settings
+
+VALID = {
+    "ASTCA_TABLE_NAME": "astca-table",
+    "ASTCA_SIGNER_REQUESTS_QUEUE_URL": "https://sqs.eu-central-1.amazonaws.com/1/signer",
+    "ASTCA_CERTIFICATE_REQUESTS_QUEUE_URL": "https://sqs.eu-central-1.amazonaws.com/1/cert",
+    "ASTCA_CA_EVENTS_QUEUE_URL": "https://sqs.eu-central-1.amazonaws.com/1/events",
+    "ASTCA_CURSOR_SECRET_ARN": "arn:aws:secretsmanager:eu-central-1:1:secret:cursor",
+    "ASTCA_IDEMPOTENCY_TABLE_NAME": "astca-idempotency",
+    "PATH": "/usr/bin",
+}
+
+
+def test_reads_only_prefixed_variables() -> None:
+    settings = load_settings(VALID)
+    assert settings.table_name == "astca-table"
+    assert settings.ca_events_queue_url.endswith("/events")
+
+
+def test_missing_setting_is_named_with_its_variable() -> None:
+    environ = {k: v for k, v in VALID.items() if k != "ASTCA_TABLE_NAME"}
+    with pytest.raises(ConfigurationError, match="ASTCA_TABLE_NAME"):
+        load_settings(environ)
+
+
+def test_unknown_setting_is_refused_so_typos_fail_loudly() -> None:
+    with pytest.raises(ConfigurationError, match="ASTCA_TABEL_NAME"):
+        load_settings({**VALID, "ASTCA_TABEL_NAME": "x"})
+
+
+def test_settings_are_immutable() -> None:
+    settings = load_settings(VALID)
+    with pytest.raises(ValueError, match="frozen"):
+        settings.table_name = "other"  # type: ignore[misc]
