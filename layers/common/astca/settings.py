@@ -10,14 +10,24 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from functools import cache
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 
 PREFIX = "ASTCA_"
 
 
 class ConfigurationError(RuntimeError):
     """The environment does not hold a valid astca configuration."""
+
+
+def _comma_separated(value: object) -> object:
+    if isinstance(value, str):
+        return [part.strip() for part in value.split(",") if part.strip()]
+    return value
+
+
+CommaSeparated = Annotated[tuple[str, ...], BeforeValidator(_comma_separated)]
 
 
 class Settings(BaseModel):
@@ -34,6 +44,35 @@ class Settings(BaseModel):
     ca_events_queue_url: str = Field(min_length=1, description="SQS queue of the public ca-events topic")
     cursor_secret_arn: str = Field(
         min_length=1, description="Secrets Manager secret whose value keys the pagination cursors' MAC"
+    )
+
+    # identity (per-tenant OIDC: one Keycloak realm per tenant)
+    oidc_base_url: str | None = Field(
+        default=None,
+        pattern=r"^https?://[^/?#\s]+(/[^?#\s]*)?$",
+        description="Keycloak base URL; the issuer of tenant t is {base}/realms/{t} (may end in /auth)",
+    )
+    oidc_audience: CommaSeparated = Field(
+        default=(), description="Audiences a token's aud must all include (comma-separated; default none)"
+    )
+    oidc_leeway_seconds: int = Field(
+        default=30, ge=0, le=300, description="Clock skew allowed on exp/nbf/iat"
+    )
+    oidc_timeout_seconds: float = Field(default=3.0, gt=0, le=30, description="Timeout of IdP requests")
+    oidc_jwks_refresh_seconds: int = Field(
+        default=60, ge=1, description="Least time between JWKS refreshes of a realm on an unknown kid"
+    )
+    admin_role: str = Field(default="astca-admin", min_length=1, description="Realm or client role of admins")
+    client_id_claim: str = Field(
+        default="ast_client_id", min_length=1, description="Claim of the AST client id"
+    )
+    idp_tls_mode: Literal["system", "custom"] = Field(
+        default="system", description="Trust for TLS to the IdP: the system store or a custom one"
+    )
+    idp_trust_store: str | None = Field(default=None, description="PEM bundle trusted in idp_tls_mode=custom")
+    client_cert_header: str = Field(
+        default="X-Forwarded-Client-Cert",
+        description="Header a trusted TLS terminator puts the client certificate in (Envoy XFCC or URL-encoded PEM)",
     )
 
 

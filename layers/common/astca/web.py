@@ -3,8 +3,10 @@
 ``create_app()`` gives a Powertools ``APIGatewayHttpResolver`` whose exception handlers turn
 ``CaError`` into ``application/problem+json`` with the catalog's status, request validation into
 4001/4002/4005 (never Powertools' 422), and anything unexpected into 510500 with nothing internal
-in the body. ``lambda_handler(app)`` stacks the Logger (correlation id = API Gateway request id)
-over ``app.resolve``.
+in the body. ``lambda_handler(app, needs=...)`` stacks the Logger (correlation id = API Gateway
+request id) over ``app.resolve`` and, before the request is validated, authenticates the caller
+against what the function declares it needs; a route receives the result as
+``principal: Annotated[Principal, Depends(web.principal)]``.
 """
 
 from __future__ import annotations
@@ -16,11 +18,13 @@ from typing import Any
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+from aws_lambda_powertools.event_handler.request import Request
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from astca import catalog
 from astca.catalog import CaError, ErrorEntry
+from astca.identity.principal import Needs, Principal
 
 PROBLEM_JSON = "application/problem+json"
 JSON_CONTENT_TYPES = ("application/json", "application/problem+json")
@@ -114,35 +118,59 @@ def create_app() -> APIGatewayHttpResolver:
     return app
 
 
-def lambda_handler(app: APIGatewayHttpResolver) -> LambdaHandler:
-    """The Lambda entry point of an HTTP function: Logger context and correlation id over ``app.resolve``."""
+def lambda_handler(app: APIGatewayHttpResolver, *, needs: Needs | None = None) -> LambdaHandler:
+    """The Lambda entry point of an HTTP function: Logger context, the caller's checks, ``app.resolve``."""
 
     @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
     def handle(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-        refused = _refuse_non_json_body(event)
-        if refused is not None:
-            return refused
+        try:
+            _check_content_type(event)
+            if needs is not None:
+                app.context["principal"] = _authenticate(event, needs)
+        except CaError as error:
+            return _problem_response(event, error)
         return app.resolve(event, context)
 
     return handle
 
 
-def _refuse_non_json_body(event: dict[str, Any]) -> dict[str, Any] | None:
+def principal(request: Request) -> Principal:
+    """The authenticated caller, for ``Depends``: set by ``lambda_handler`` before the route runs."""
+    found = request.context.get("principal")
+    if not isinstance(found, Principal):
+        raise CaError(
+            catalog.INTERNAL_ERROR, "the route needs a principal but its function declares no needs"
+        )
+    return found
+
+
+def _authenticate(event: dict[str, Any], needs: Needs) -> Principal:
+    from astca.identity.authenticator import authenticator  # noqa: PLC0415 - only functions with needs load it
+
+    return authenticator().authenticate(event, needs)
+
+
+def _check_content_type(event: dict[str, Any]) -> None:
     """4005 for a body that is not JSON: Powertools would otherwise parse forms and multipart too."""
     if not event.get("body"):
-        return None
+        return
     headers = {key.lower(): value for key, value in (event.get("headers") or {}).items()}
     content_type = headers.get("content-type", "application/json").split(";")[0].strip().lower()
-    if content_type in JSON_CONTENT_TYPES:
-        return None
+    if content_type not in JSON_CONTENT_TYPES:
+        raise CaError(
+            catalog.MALFORMED_BODY, f"unsupported content type '{content_type}': send application/json"
+        )
+
+
+def _problem_response(event: dict[str, Any], error: CaError) -> dict[str, Any]:
+    """A problem response built from the raw event, for errors raised before the resolver runs."""
+    log = logger.error if error.entry.http_status >= 500 else logger.info
+    log("request refused", extra={"errorName": error.entry.name, "detail": error.detail})
     context = event.get("requestContext") or {}
-    error = CaError(
-        catalog.MALFORMED_BODY, f"unsupported content type '{content_type}': send application/json"
-    )
     body = problem_body(
         error.entry,
         error.detail,
-        instance=event.get("rawPath", ""),
+        instance=str(event.get("rawPath", "")),
         request_id=str(context.get("requestId", "")),
     )
     return {

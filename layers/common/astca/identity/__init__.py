@@ -1,0 +1,1 @@
+"""Identity: per-tenant OIDC (one Keycloak realm per tenant), principals, roles and mTLS client certificates."""

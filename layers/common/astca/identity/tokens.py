@@ -1,0 +1,128 @@
+"""Access-token validation for one tenant: every failure is 510401 Unauthorized naming the failed check.
+
+Order of checks: bearer header, decodable, asymmetric algorithm, realm of the token vs the tenant
+of the path, then (after discovery) issuer, signature, exp/nbf/iat with leeway, and audience.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import jwt
+
+from astca import catalog
+from astca.catalog import CaError
+from astca.identity.oidc import ASYMMETRIC_ALGORITHMS, RealmDirectory
+
+
+def unauthorized(detail: str) -> CaError:
+    """510401 Unauthorized with ``detail`` naming the failed check."""
+    return CaError(catalog.UNAUTHORIZED, detail)
+
+
+def bearer_token(authorization: str | None) -> str:
+    """The token of an ``Authorization: Bearer <token>`` header."""
+    if not authorization:
+        raise unauthorized("the Authorization header is missing")
+    scheme, _, token = authorization.strip().partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise unauthorized("the Authorization header is not a Bearer token")
+    return token.strip()
+
+
+class TokenVerifier:
+    """Validates access tokens against the realm of the tenant they are presented to."""
+
+    def __init__(
+        self,
+        directory: RealmDirectory,
+        *,
+        audience: Sequence[str] = (),
+        leeway_seconds: int = 30,
+        now: Callable[[], float] = time.time,
+    ) -> None:
+        self.directory = directory
+        self.audience = tuple(audience)
+        self.leeway = leeway_seconds
+        self.now = now
+
+    def verify(self, token: str, tenant: str) -> dict[str, Any]:
+        """The claims of ``token`` if it is valid for ``tenant``; 510401 (or a 100x code) otherwise."""
+        try:
+            header = jwt.get_unverified_header(token)
+            unverified = jwt.decode(token, options={"verify_signature": False})
+        except jwt.PyJWTError:
+            raise unauthorized("the token could not be decoded as a JWT") from None
+        algorithm = header.get("alg")
+        if algorithm not in ASYMMETRIC_ALGORITHMS:
+            raise unauthorized(
+                f"the token's algorithm {algorithm!r} is not allowed (asymmetric algorithms only)"
+            )
+        self._check_realm(unverified.get("iss"), tenant)
+        realm = self.directory.realm(tenant)
+        if unverified.get("iss") != realm.issuer:
+            raise unauthorized(f"the token's issuer {unverified.get('iss')!r} is not the realm's issuer")
+        kid = header.get("kid")
+        jwk = self.directory.signing_key(tenant, kid if isinstance(kid, str) else None)
+        if jwk is None:
+            raise unauthorized("the token's signature does not match the realm's keys (unknown key id)")
+        claims = self._verify_signature(token, jwk, algorithm)
+        self._check_times(claims)
+        self._check_audience(claims)
+        return claims
+
+    @staticmethod
+    def _check_realm(issuer: object, tenant: str) -> None:
+        if isinstance(issuer, str) and "/realms/" in issuer:
+            realm = issuer.rsplit("/realms/", 1)[1]
+            if realm != tenant:
+                raise unauthorized(
+                    f"the token is from realm {realm!r}, not from tenant {tenant!r} of the path"
+                )
+
+    @staticmethod
+    def _verify_signature(token: str, jwk: dict[str, Any], algorithm: str) -> dict[str, Any]:
+        if jwk.get("alg") not in (None, algorithm):
+            raise unauthorized("the token's signature does not match the realm's keys (algorithm differs)")
+        try:
+            key = jwt.PyJWK(jwk, algorithm=algorithm)
+            return jwt.decode(
+                token,
+                key,
+                algorithms=[algorithm],
+                options={
+                    "verify_exp": False,
+                    "verify_nbf": False,
+                    "verify_iat": False,
+                    "verify_aud": False,
+                    "verify_iss": False,
+                },
+            )
+        except jwt.PyJWTError:
+            raise unauthorized("the token's signature does not match the realm's keys") from None
+
+    def _check_times(self, claims: dict[str, Any]) -> None:
+        now = self.now()
+        exp, nbf, iat = claims.get("exp"), claims.get("nbf"), claims.get("iat")
+        for name, value in (("exp", exp), ("nbf", nbf), ("iat", iat)):
+            if value is not None and (isinstance(value, bool) or not isinstance(value, int | float)):
+                raise unauthorized(f"the token's {name} claim is not a number")
+        if exp is None:
+            raise unauthorized("the token has no exp claim")
+        if now > exp + self.leeway:
+            raise unauthorized("the token has expired (exp)")
+        if nbf is not None and now < nbf - self.leeway:
+            raise unauthorized("the token is not valid yet (nbf)")
+        if iat is not None and iat > now + self.leeway:
+            raise unauthorized("the token was issued in the future (iat)")
+
+    def _check_audience(self, claims: dict[str, Any]) -> None:
+        if not self.audience:
+            return
+        aud = claims.get("aud")
+        present = {aud} if isinstance(aud, str) else set(aud) if isinstance(aud, list) else set()
+        missing = [value for value in self.audience if value not in present]
+        if missing:
+            raise unauthorized(f"the token's audience lacks {', '.join(missing)}")
