@@ -127,12 +127,17 @@ class RealmDirectory:
     def _fetch(self, url: str, *, what: str, missing_realm: str | None = None) -> Mapping[str, Any]:
         try:
             document = self.fetcher.get_json(url)
+        except CaError:
+            raise
         except IdpStatus as exc:
             if exc.status == 404 and missing_realm is not None:
                 raise CaError(
                     catalog.REALM_DOES_NOT_EXIST, f"the IdP has no realm {missing_realm!r}"
                 ) from None
             raise CaError(catalog.UNEXPECTED_ERROR, f"{what} at {url} answered HTTP {exc.status}") from None
+        except Exception as exc:
+            logger.exception("unexpected failure talking to the IdP", extra={"url": url})
+            raise CaError(catalog.GENERAL_ERROR, f"{what} at {url} failed unexpectedly") from exc
         if not isinstance(document, dict):
             raise CaError(catalog.BAD_RESPONSE, f"{what} at {url} is not a JSON object")
         return document
