@@ -173,9 +173,12 @@ def _problem_response(event: dict[str, Any], error: CaError) -> dict[str, Any]:
         instance=str(event.get("rawPath", "")),
         request_id=str(context.get("requestId", "")),
     )
+    headers = {"Content-Type": PROBLEM_JSON}
+    if error.entry.http_status == 401:
+        headers["WWW-Authenticate"] = 'Bearer error="invalid_token"'  # RFC 6750
     return {
         "statusCode": error.entry.http_status,
-        "headers": {"Content-Type": PROBLEM_JSON},
+        "headers": headers,
         "body": json.dumps(body),
         "isBase64Encoded": False,
     }
