@@ -38,3 +38,18 @@ def test_settings_are_immutable() -> None:
     settings = load_settings(VALID)
     with pytest.raises(ValueError, match="frozen"):
         settings.table_name = "other"  # type: ignore[misc]
+
+
+def test_an_empty_variable_means_not_set() -> None:
+    settings = load_settings({**VALID, "ASTCA_OIDC_BASE_URL": ""})
+    assert settings.oidc_base_url is None
+
+
+def test_a_base_url_that_is_not_http_is_refused() -> None:
+    with pytest.raises(ConfigurationError, match="ASTCA_OIDC_BASE_URL"):
+        load_settings({**VALID, "ASTCA_OIDC_BASE_URL": "ftp://idp/auth"})
+
+
+def test_audience_is_comma_separated() -> None:
+    settings = load_settings({**VALID, "ASTCA_OIDC_AUDIENCE": "astca, portal,"})
+    assert settings.oidc_audience == ("astca", "portal")

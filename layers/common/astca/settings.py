@@ -78,7 +78,12 @@ class Settings(BaseModel):
 
 def load_settings(environ: Mapping[str, str]) -> Settings:
     """Build the settings from ``ASTCA_*`` variables, or raise ConfigurationError naming each problem."""
-    values = {key[len(PREFIX) :].lower(): value for key, value in environ.items() if key.startswith(PREFIX)}
+    # An empty variable means "not set", as CloudFormation passes an empty optional parameter.
+    values = {
+        key[len(PREFIX) :].lower(): value
+        for key, value in environ.items()
+        if key.startswith(PREFIX) and value != ""
+    }
     try:
         return Settings.model_validate(values)
     except ValidationError as exc:
