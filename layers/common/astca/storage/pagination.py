@@ -1,0 +1,140 @@
+"""Pagination of list endpoints: the ``limit`` parameter and opaque, tamper-evident ``nextToken`` cursors.
+
+A cursor is ``base64url(version || HMAC-SHA256(key, version || len(scope) || scope || payload) || payload)``
+without padding, where ``payload`` is the compact JSON of DynamoDB's LastEvaluatedKey. The scope names
+what the cursor pages (for example ``"TENANT#acme|SIGNER#|<filter fingerprint>"``), so a cursor from one
+tenant, list or filter is refused on another. Cursors are signed, not encrypted: the key inside is
+readable and must hold nothing the caller may not see. They do not expire, being positions rather than
+grants (every request is authorised on its own). Rotating the secret invalidates the cursors in flight,
+as does a new format ``VERSION``: their clients start the list over.
+
+Anything wrong with a ``limit`` or ``nextToken`` is 5104003 BadPagination.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import hmac
+import json
+import re
+from collections.abc import Mapping
+
+from aws_lambda_powertools import Logger
+from botocore.exceptions import BotoCoreError
+
+from astca import catalog, settings
+from astca.catalog import CaError
+
+DEFAULT_LIMIT = 25
+MAX_LIMIT = 100
+MAX_TOKEN_CHARS = 2048
+MIN_KEY_BYTES = 32
+SECRET_MAX_AGE_SECONDS = 300
+VERSION = b"\x01"
+
+_TAG_BYTES = hashlib.sha256().digest_size
+_LIMIT_PATTERN = re.compile(r"[0-9]{1,3}")
+_TOKEN_PATTERN = re.compile(r"[A-Za-z0-9_-]+")
+_INVALID_CURSOR = "nextToken is not valid for this list"
+
+StartKey = dict[str, str | int]
+
+logger = Logger()
+
+
+def parse_limit(raw: str | None, default: int = DEFAULT_LIMIT) -> int:
+    """The page size asked for by the ``limit`` query parameter (``default`` when absent)."""
+    if raw is None:
+        return default
+    if not _LIMIT_PATTERN.fullmatch(raw) or not 1 <= int(raw) <= MAX_LIMIT:
+        shown = raw if len(raw) <= 20 else raw[:20] + "..."
+        raise CaError(
+            catalog.BAD_PAGINATION, f"limit must be a whole number from 1 to {MAX_LIMIT}, got {shown!r}"
+        )
+    return int(raw)
+
+
+class CursorCodec:
+    """Turns LastEvaluatedKeys into signed ``nextToken`` strings bound to a scope, and back."""
+
+    def __init__(self, key: bytes) -> None:
+        if len(key) < MIN_KEY_BYTES:
+            raise ValueError(f"the cursor key must be at least {MIN_KEY_BYTES} bytes")
+        self._key = key
+
+    def encode(self, last_key: Mapping[str, str | int], *, scope: str) -> str:
+        """The ``nextToken`` that resumes the list ``scope`` after ``last_key``."""
+        if not _is_start_key(last_key):
+            raise TypeError("a cursor key maps attribute names to str or int values")
+        payload = json.dumps(last_key, separators=(",", ":"), sort_keys=True, ensure_ascii=False).encode()
+        token = base64.urlsafe_b64encode(VERSION + self._tag(scope, payload) + payload).rstrip(b"=").decode()
+        if len(token) > MAX_TOKEN_CHARS:
+            raise ValueError(f"the cursor would be longer than {MAX_TOKEN_CHARS} characters")
+        return token
+
+    def decode(self, token: str, *, scope: str) -> StartKey:
+        """The LastEvaluatedKey in ``token`` if this codec made it for ``scope``; BadPagination if not."""
+        if len(token) > MAX_TOKEN_CHARS or not _TOKEN_PATTERN.fullmatch(token):
+            raise CaError(catalog.BAD_PAGINATION, _INVALID_CURSOR)
+        try:
+            raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
+        except binascii.Error:
+            raise CaError(catalog.BAD_PAGINATION, _INVALID_CURSOR) from None
+        # Only the canonical encoding is accepted, so no two tokens decode to the same bytes.
+        if base64.urlsafe_b64encode(raw).rstrip(b"=").decode() != token:
+            raise CaError(catalog.BAD_PAGINATION, _INVALID_CURSOR)
+        version, tag, payload = raw[:1], raw[1 : 1 + _TAG_BYTES], raw[1 + _TAG_BYTES :]
+        if version != VERSION or not hmac.compare_digest(tag, self._tag(scope, payload)):
+            raise CaError(catalog.BAD_PAGINATION, _INVALID_CURSOR)
+        try:
+            last_key = json.loads(payload)
+        except ValueError:
+            raise CaError(catalog.BAD_PAGINATION, _INVALID_CURSOR) from None
+        if not _is_start_key(last_key):
+            raise CaError(catalog.BAD_PAGINATION, _INVALID_CURSOR)
+        return dict(last_key)
+
+    def _tag(self, scope: str, payload: bytes) -> bytes:
+        scope_bytes = scope.encode()
+        message = VERSION + len(scope_bytes).to_bytes(4, "big") + scope_bytes + payload
+        return hmac.new(self._key, message, hashlib.sha256).digest()
+
+
+def _is_start_key(value: object) -> bool:
+    return (
+        isinstance(value, Mapping)
+        and len(value) > 0
+        and all(
+            isinstance(name, str) and isinstance(entry, str | int) and not isinstance(entry, bool)
+            for name, entry in value.items()
+        )
+    )
+
+
+def cursor_codec(secret_id: str | None = None) -> CursorCodec:
+    """The codec keyed by the cursor secret (``Settings.cursor_secret_arn`` unless named), cached 5 minutes.
+
+    Call it when a request needs a cursor, not at import: containers that never page never fetch the
+    secret. Powertools keeps the value for ``SECRET_MAX_AGE_SECONDS``, so a rotation reaches every
+    container within that time.
+    """
+    from aws_lambda_powertools.utilities import parameters  # noqa: PLC0415 - only paging needs it
+
+    name = secret_id or settings.get_settings().cursor_secret_arn
+    try:
+        value = parameters.get_secret(name, max_age=SECRET_MAX_AGE_SECONDS)
+        key = value.encode() if isinstance(value, str) else value
+        if not isinstance(key, bytes):
+            raise TypeError(f"secret value is a {type(value).__name__}")
+        return CursorCodec(key)
+    except (parameters.exceptions.GetParameterError, BotoCoreError, TypeError, ValueError) as exc:
+        # The cause names the failure (not found, access denied, too short); it never holds the value.
+        logger.error(
+            "cannot key the pagination cursors",
+            extra={"secretId": name, "errorType": type(exc).__name__, "cause": str(exc)},
+        )
+        raise CaError(
+            catalog.INTERNAL_ERROR, "pagination is unavailable: the cursor key cannot be loaded"
+        ) from exc
