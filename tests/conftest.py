@@ -1,0 +1,76 @@
+"""Session-wide test setup: a fake AWS, one moto for the whole session, the template provisioned on it.
+
+The AWS environment is set here, before any test module imports boto3 or a function: eu-central-1,
+placeholder credentials, no profile, no endpoint (``local.aws_env``). One ``mock_aws`` runs for the
+session, and every backend is reset before each test (microseconds), so moto state never outlives
+a test: a module-scoped fixture that creates AWS resources sees them vanish. A test that needs the
+template's resources asks for ``aws``, which provisions template.yaml afresh on the empty moto
+(about 15 ms) and gives the ``LocalResources``. Physical names are deterministic, so the
+functions' environment, set once in ``os.environ`` at session start, stays true for every test.
+
+Fixtures: ``aws``, ``load_function`` (``functions/<dir>/app.py`` as module ``astca_fn_<dir>``,
+imported once per session) and ``lambda_context``. The helpers behind them live in ``local/``,
+so the local stack uses the same code.
+"""
+
+from __future__ import annotations
+
+import os
+
+from local.aws_env import use_local_aws
+
+use_local_aws()
+for _name in [name for name in os.environ if name.startswith("ASTCA_")]:
+    del os.environ[_name]  # a developer's shell must not change what the tests see
+
+from collections.abc import Callable, Iterator  # noqa: E402 - the environment comes first
+from types import ModuleType  # noqa: E402
+
+import pytest  # noqa: E402
+from aws_lambda_powertools.utilities.typing import LambdaContext  # noqa: E402
+from moto import mock_aws  # noqa: E402
+from moto.core.base_backend import BackendDict  # noqa: E402
+
+from local import functions  # noqa: E402
+from local.resources import LocalResources, Provisioner  # noqa: E402
+from local.template import Template  # noqa: E402
+
+TEMPLATE = Template.load()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _moto() -> Iterator[tuple[Provisioner, LocalResources]]:
+    """One mock_aws for the session; the functions' environment from a first provisioning."""
+    with mock_aws():
+        provisioner = Provisioner()
+        resources = provisioner.provision(TEMPLATE)
+        for logical_id, environment in resources.environments.items():
+            functions.apply_environment(logical_id, environment)
+        yield provisioner, resources
+
+
+@pytest.fixture(autouse=True)
+def _fresh_backends(_moto: tuple[Provisioner, LocalResources]) -> None:
+    """Every test starts on an empty moto."""
+    BackendDict.reset()
+
+
+@pytest.fixture
+def aws(_moto: tuple[Provisioner, LocalResources], _fresh_backends: None) -> LocalResources:
+    """The template's tables, queues and secrets, provisioned afresh on the empty moto of this test."""
+    provisioner, first = _moto
+    resources = provisioner.provision(TEMPLATE)
+    assert resources.environments == first.environments, "provisioning must give the same names every time"
+    return resources
+
+
+@pytest.fixture(scope="session")
+def load_function() -> Callable[[str], ModuleType]:
+    """Import ``functions/<dir>/app.py`` as ``astca_fn_<dir>`` (once per session) and return the module."""
+    return functions.load_function_module
+
+
+@pytest.fixture
+def lambda_context() -> LambdaContext:
+    """A fresh Lambda context, as one invocation gets."""
+    return functions.lambda_context()
