@@ -13,6 +13,8 @@ ULID_PATTERN = re.compile(r"^[0-7][0-9A-HJKMNP-TV-Z]{25}$")
 def new_ulid(now_ms: int | None = None) -> str:
     """A fresh ULID; ids made later sort after earlier ones (to the millisecond)."""
     millis = time.time_ns() // 1_000_000 if now_ms is None else now_ms
+    if not 0 <= millis < 1 << 48:
+        raise ValueError("a ULID's time is 48 bits of milliseconds since the epoch")
     value = (millis << 80) | secrets.randbits(80)
     chars = []
     for _ in range(26):
@@ -23,4 +25,4 @@ def new_ulid(now_ms: int | None = None) -> str:
 
 def is_ulid(value: str) -> bool:
     """Whether ``value`` is a well-formed ULID (upper case, 26 chars, within 128 bits)."""
-    return bool(ULID_PATTERN.match(value))
+    return bool(ULID_PATTERN.fullmatch(value))

@@ -21,6 +21,8 @@ from astca.catalog import CaError
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.type_defs import TransactWriteItemTypeDef
 
+    from astca.storage.filters import DynamoDbFilter
+
 Item = dict[str, Any]
 
 _serializer = TypeSerializer()
@@ -157,20 +159,29 @@ class Table:
         limit: int | None = None,
         start_key: Mapping[str, Any] | None = None,
         forward: bool = True,
+        where: DynamoDbFilter | None = None,
     ) -> tuple[list[Item], Item | None]:
-        """One page of items under ``pk`` (and ``sk_prefix``), with the key to resume from."""
+        """One page of items under ``pk`` (and ``sk_prefix``, filtered by ``where``), and where to resume.
+
+        DynamoDB filters after ``limit``: a page may be short, even empty, and still have a next key.
+        """
         pk_name, sk_name = ("GSI1PK", "GSI1SK") if index == "GSI1" else ("PK", "SK")
         expression = f"{pk_name} = :pk"
         values: dict[str, Any] = {":pk": pk}
         if sk_prefix is not None:
             expression += f" AND begins_with({sk_name}, :sk)"
             values[":sk"] = sk_prefix
+        if where is not None:
+            values.update(where.values)
         kwargs: dict[str, Any] = {
             "TableName": self.name,
             "KeyConditionExpression": expression,
             "ExpressionAttributeValues": serialize(values),
             "ScanIndexForward": forward,
         }
+        if where is not None:
+            kwargs["FilterExpression"] = where.expression
+            kwargs["ExpressionAttributeNames"] = where.names
         if index:
             kwargs["IndexName"] = index
         if limit:
