@@ -1,0 +1,56 @@
+"""Local conveniences that are not in the template: Swagger UI at /docs and the document at /openapi.json.
+
+Swagger UI's script and style come from the copy bundled with Powertools, so /docs works offline.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from aws_lambda_powertools.event_handler.openapi import swagger_ui
+from aws_lambda_powertools.event_handler.openapi.swagger_ui import generate_swagger_html
+
+from local.gateway import HttpResponse, LocalPage, json_response
+
+DOCS_PATH = "/docs"
+OPENAPI_PATH = "/openapi.json"
+_ASSETS = {
+    "swagger-ui-bundle.min.js": "application/javascript; charset=utf-8",
+    "swagger-ui.min.css": "text/css; charset=utf-8",
+}
+
+
+def docs_pages(document: Callable[[], dict[str, Any]]) -> dict[str, LocalPage]:
+    """The pages by path; ``document`` gives the OpenAPI document (called once, on first use)."""
+    cached = cache(document)
+
+    def swagger(query: str) -> HttpResponse:
+        if query == "format=json":
+            return openapi(query)
+        html = generate_swagger_html(
+            spec=json.dumps(cached()),
+            swagger_js=f"{DOCS_PATH}/swagger-ui-bundle.min.js",
+            swagger_css=f"{DOCS_PATH}/swagger-ui.min.css",
+            swagger_base_url=DOCS_PATH,
+            oauth2_config=None,
+        )
+        return HttpResponse(200, [("Content-Type", "text/html; charset=utf-8")], html.encode())
+
+    def openapi(_query: str) -> HttpResponse:
+        return json_response(200, cached())
+
+    pages: dict[str, LocalPage] = {DOCS_PATH: swagger, OPENAPI_PATH: openapi}
+    for name, content_type in _ASSETS.items():
+        pages[f"{DOCS_PATH}/{name}"] = _asset(Path(swagger_ui.__file__).parent / name, content_type)
+    return pages
+
+
+def _asset(path: Path, content_type: str) -> LocalPage:
+    def serve(_query: str) -> HttpResponse:
+        return HttpResponse(200, [("Content-Type", content_type)], path.read_bytes())
+
+    return serve
