@@ -1,0 +1,244 @@
+"""The pollers feed SQS and the table's stream to a function with Lambda's batching, retries and failures."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from collections.abc import Callable
+from typing import Any
+
+import boto3
+import pytest
+
+from local.events import attribute_values
+from local.resources import LocalResources
+from local.sqs_poller import SqsPoller
+from local.stream_poller import StreamPoller
+from local.template import SqsEventSource, Template
+
+(OUTBOX_SOURCE,) = Template.load().functions["RelayOutboxFunction"].stream_sources
+
+
+class FakeFunction:
+    """A function that records its batches by name and answers with ``behaviour(items)``.
+
+    ``items`` maps each record's name (the item's PK, or the message body) to its item identifier
+    (sequence number or message id), in batch order.
+    """
+
+    arn = "arn:aws:lambda:eu-central-1:123456789012:function:fake"
+
+    def __init__(self, behaviour: Callable[[dict[str, str]], Any] | None = None) -> None:
+        self.batches: list[list[str]] = []
+        self.behaviour = behaviour or (lambda _: {"batchItemFailures": []})
+
+    def invoke(self, event: dict[str, Any]) -> Any:
+        items = dict(_item(record) for record in event["Records"])
+        self.batches.append(list(items))
+        return self.behaviour(items)
+
+
+def _item(record: dict[str, Any]) -> tuple[str, str]:
+    if "dynamodb" in record:
+        return str(record["dynamodb"]["Keys"]["PK"]["S"]), str(record["dynamodb"]["SequenceNumber"])
+    return str(record["body"]), str(record["messageId"])
+
+
+def failures(*identifiers: str) -> dict[str, Any]:
+    """A partial batch response."""
+    return {"batchItemFailures": [{"itemIdentifier": identifier} for identifier in identifiers]}
+
+
+def write_outbox(*names: str) -> None:
+    dynamodb = boto3.client("dynamodb")
+    for name in names:
+        dynamodb.transact_write_items(
+            TransactItems=[
+                {"Put": {"TableName": "astca-Table", "Item": attribute_values({"PK": name, "SK": "OUTBOX"})}}
+            ]
+        )
+
+
+def stream_poller(aws: LocalResources, function: FakeFunction, **changes: Any) -> StreamPoller:
+    return StreamPoller(
+        dataclasses.replace(OUTBOX_SOURCE, **changes),
+        function,
+        streams=boto3.client("dynamodbstreams"),
+        sqs=boto3.client("sqs"),
+        stream_arn=aws.attribute("Table", "StreamArn"),
+        on_failure_queue_url=aws.queues["RelayOutboxDLQ"],
+        retry_delay_seconds=0,
+    )
+
+
+def on_failure_records(aws: LocalResources) -> list[dict[str, Any]]:
+    response = boto3.client("sqs").receive_message(
+        QueueUrl=aws.queues["RelayOutboxDLQ"], MaxNumberOfMessages=10
+    )
+    return [json.loads(message["Body"]) for message in response.get("Messages", [])]
+
+
+def test_only_outbox_inserts_reach_the_function_in_batches_of_batch_size(aws: LocalResources) -> None:
+    function = FakeFunction()
+    write_outbox("OUTBOX#1", "OUTBOX#2", "OUTBOX#3")
+    boto3.client("dynamodb").put_item(
+        TableName="astca-Table", Item=attribute_values({"PK": "TENANT#a", "SK": "X"})
+    )
+    boto3.client("dynamodb").update_item(
+        TableName="astca-Table",
+        Key=attribute_values({"PK": "OUTBOX#1", "SK": "OUTBOX"}),
+        UpdateExpression="SET seen = :t",
+        ExpressionAttributeValues={":t": {"BOOL": True}},
+    )
+
+    busy = stream_poller(aws, function, batch_size=2).poll_once()
+
+    assert busy
+    assert function.batches == [["OUTBOX#1", "OUTBOX#2"], ["OUTBOX#3"]]
+
+
+def test_a_reported_failure_is_retried_from_its_sequence_number(aws: LocalResources) -> None:
+    first = True
+
+    def fail_2_once(items: dict[str, str]) -> Any:
+        nonlocal first
+        answer = failures(items["OUTBOX#2"]) if first else None
+        first = False
+        return answer
+
+    function = FakeFunction(fail_2_once)
+    write_outbox("OUTBOX#1", "OUTBOX#2", "OUTBOX#3")
+
+    stream_poller(aws, function).poll_once()
+
+    assert function.batches == [["OUTBOX#1", "OUTBOX#2", "OUTBOX#3"], ["OUTBOX#2", "OUTBOX#3"]]
+    assert on_failure_records(aws) == []
+
+
+def test_a_failing_record_is_isolated_by_bisection_and_reported_after_its_retries(
+    aws: LocalResources,
+) -> None:
+    def fail_on_3(items: dict[str, str]) -> Any:
+        if "OUTBOX#3" in items:
+            raise RuntimeError("poison")
+        return None
+
+    function = FakeFunction(fail_on_3)
+    write_outbox("OUTBOX#1", "OUTBOX#2", "OUTBOX#3", "OUTBOX#4")
+
+    stream_poller(aws, function).poll_once()
+
+    assert function.batches == [
+        ["OUTBOX#1", "OUTBOX#2", "OUTBOX#3", "OUTBOX#4"],
+        ["OUTBOX#1", "OUTBOX#2"],
+        ["OUTBOX#3", "OUTBOX#4"],
+        ["OUTBOX#3"],
+        ["OUTBOX#3"],
+        ["OUTBOX#3"],
+        ["OUTBOX#3"],
+        ["OUTBOX#4"],
+    ]
+    (failure,) = on_failure_records(aws)
+    info = failure["DDBStreamBatchInfo"]
+    assert failure["requestContext"]["condition"] == "RetryAttemptsExhausted"
+    assert failure["requestContext"]["approximateInvokeCount"] == 4
+    assert failure["requestContext"]["functionArn"] == FakeFunction.arn
+    assert failure["responseContext"]["functionError"] == "Unhandled"
+    assert info["batchSize"] == 1
+    assert info["startSequenceNumber"] == info["endSequenceNumber"]
+    assert info["streamArn"] == aws.attribute("Table", "StreamArn")
+    assert info["shardId"].startswith("shardId-")
+
+
+def test_without_bisection_the_records_from_the_failure_on_are_given_up_together(aws: LocalResources) -> None:
+    function = FakeFunction(lambda _: failures("not-a-sequence-number"))
+    write_outbox("OUTBOX#1", "OUTBOX#2")
+
+    stream_poller(aws, function, bisect_on_error=False, maximum_retry_attempts=1).poll_once()
+
+    assert function.batches == [["OUTBOX#1", "OUTBOX#2"], ["OUTBOX#1", "OUTBOX#2"]]
+    (failure,) = on_failure_records(aws)
+    assert failure["DDBStreamBatchInfo"]["batchSize"] == 2
+    assert "functionError" not in failure["responseContext"]
+
+
+def sqs_source(**changes: Any) -> SqsEventSource:
+    source = SqsEventSource(
+        function="Fake",
+        name="Work",
+        queue="CertificateRequestsQueue",
+        batch_size=10,
+        maximum_batching_window=0,
+        function_response_types=("ReportBatchItemFailures",),
+        filters=(),
+    )
+    return dataclasses.replace(source, **changes)
+
+
+def sqs_poller(aws: LocalResources, function: FakeFunction, **changes: Any) -> SqsPoller:
+    queue = "CertificateRequestsQueue"
+    return SqsPoller(
+        sqs_source(**changes),
+        function,
+        sqs=boto3.client("sqs"),
+        queue_url=aws.queues[queue],
+        queue_arn=aws.attribute(queue, "Arn"),
+        retry_delay_seconds=0,
+        wait_seconds=0,
+    )
+
+
+def send(aws: LocalResources, *bodies: str) -> None:
+    for body in bodies:
+        boto3.client("sqs").send_message(QueueUrl=aws.queues["CertificateRequestsQueue"], MessageBody=body)
+
+
+def waiting(aws: LocalResources, queue: str) -> list[str]:
+    response = boto3.client("sqs").receive_message(QueueUrl=aws.queues[queue], MaxNumberOfMessages=10)
+    return sorted(message["Body"] for message in response.get("Messages", []))
+
+
+def test_successes_are_deleted_and_a_reported_failure_comes_back(aws: LocalResources) -> None:
+    function = FakeFunction(lambda items: failures(items["b"]))
+    send(aws, "a", "b", "c")
+
+    sqs_poller(aws, function).poll_once()
+
+    assert sorted(function.batches[0]) == ["a", "b", "c"]
+    assert waiting(aws, "CertificateRequestsQueue") == ["b"]
+
+
+def test_a_message_that_keeps_failing_ends_in_the_dead_letter_queue(aws: LocalResources) -> None:
+    def fail(items: dict[str, str]) -> Any:
+        raise RuntimeError("poison")
+
+    function = FakeFunction(fail)
+    poller = sqs_poller(aws, function)
+    send(aws, "poison")
+
+    while poller.poll_once():
+        assert len(function.batches) <= 5
+
+    assert len(function.batches) == 5  # maxReceiveCount
+    assert waiting(aws, "CertificateRequestsDLQ") == ["poison"]
+
+
+def test_messages_the_filters_reject_are_deleted_unseen(aws: LocalResources) -> None:
+    function = FakeFunction()
+    poller = sqs_poller(aws, function, filters=({"body": {"kind": ["keep"]}},))
+    send(aws, '{"kind": "keep"}', '{"kind": "drop"}', "not json")
+
+    poller.poll_once()
+
+    assert function.batches == [['{"kind": "keep"}']]
+    assert waiting(aws, "CertificateRequestsQueue") == []
+
+
+@pytest.mark.parametrize("answer", [None, {}, {"batchItemFailures": None}, {"batchItemFailures": []}])
+def test_an_answer_without_failures_is_a_success(aws: LocalResources, answer: Any) -> None:
+    function = FakeFunction(lambda _: answer)
+    send(aws, "a")
+
+    sqs_poller(aws, function).poll_once()
+
+    assert waiting(aws, "CertificateRequestsQueue") == []
