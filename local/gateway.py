@@ -89,8 +89,13 @@ class Gateway:
         match = self.routes.match(request.method, path)
         if match is None:
             page = self.local_pages.get(path) if request.method in ("GET", "HEAD") else None
-            response = page(query) if page else json_response(404, {"message": "Not Found"})
-            return _with_request_id(response, request_id)
+            if page is None:
+                return _with_request_id(json_response(404, {"message": "Not Found"}), request_id)
+            try:
+                return _with_request_id(page(query), request_id)
+            except Exception:
+                logger.exception("local page %s failed", path)
+                return _with_request_id(json_response(500, {"message": "Internal Server Error"}), request_id)
         event = http_event(
             request.method,
             path,

@@ -9,6 +9,7 @@ are imported as the gateway imports them, with their template environment, on an
 from __future__ import annotations
 
 import contextlib
+import json
 import sys
 import tomllib
 from typing import Any
@@ -40,8 +41,9 @@ def _merged(functions: LocalFunctions) -> OpenAPIMerge:
 
 
 def openapi_document(functions: LocalFunctions) -> dict[str, Any]:
-    """The merged document as a dict."""
-    return _merged(functions).get_openapi_schema()
+    """The merged document as plain JSON data."""
+    document: dict[str, Any] = json.loads(openapi_json(functions))
+    return document
 
 
 def openapi_json(functions: LocalFunctions) -> str:

@@ -23,6 +23,7 @@ def test_committed_document_matches_the_code(aws: LocalResources) -> None:
 def test_document_describes_exactly_the_template_routes(aws: LocalResources) -> None:
     document = openapi_document(LocalFunctions(aws))
 
+    json.dumps(document)  # plain JSON data, as /openapi.json and /docs serve it
     documented = {
         (method.upper(), path) for path, item in document.get("paths", {}).items() for method in item
     }

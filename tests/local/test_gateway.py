@@ -129,3 +129,14 @@ def test_the_server_passes_the_request_to_the_function_as_a_v2_event(
     assert event["isBase64Encoded"]
     assert base64.b64decode(event["body"]) == b"\x00\x01"
     assert event["requestContext"]["http"]["sourceIp"] == "127.0.0.1"
+
+
+def test_a_local_page_that_fails_is_a_500_not_a_dropped_connection(functions: LocalFunctions) -> None:
+    def broken(query: str) -> Any:
+        raise TypeError("not serializable")
+
+    gateway = Gateway(RouteTable(TEMPLATE.routes()), functions, local_pages={"/docs": broken})
+
+    response = gateway.handle(HttpRequest("GET", "/docs"))
+
+    assert (response.status, json.loads(response.body)) == (500, {"message": "Internal Server Error"})

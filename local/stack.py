@@ -1,0 +1,234 @@
+"""``make run``: the whole service in one process: moto server, the template's resources, gateway and pollers.
+
+Start order: a moto server (``ASTCA_MOTO_PORT``, default 4566) that every boto3 client reaches
+through ``AWS_ENDPOINT_URL``; the template's resources provisioned on it; then the components that
+``COMPONENTS`` builds (the gateway on ``ASTCA_HOST``:``ASTCA_PORT``, default 127.0.0.1:3000, and one
+poller per SQS or DynamoDB event source); last, every function imported once (its cold start).
+Ctrl-C or SIGTERM stops the components in reverse order and exits 0.
+
+Adding a component (a development identity provider, say): write a factory that takes the
+``StackContext`` and returns components (anything with ``name``, ``start()`` and ``stop()``), and
+append it to ``COMPONENTS``. A factory runs before any function is imported, so it may still give
+the functions variables with ``context.functions.override_environment(...)``.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import socket
+import sys
+import threading
+import time
+from collections.abc import Callable, MutableMapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import boto3
+
+from local.aws_env import use_local_aws
+from local.components import Component
+from local.docs import docs_pages
+from local.functions import LocalFunctions
+from local.gateway import Gateway, GatewayServer
+from local.openapi import openapi_document
+from local.resources import LocalResources, Provisioner
+from local.routes import RouteTable
+from local.sqs_poller import SqsPoller
+from local.stream_poller import StreamPoller
+from local.template import Template
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class StackConfig:
+    """Where the stack listens, and the template parameters it overrides."""
+
+    host: str = "127.0.0.1"
+    port: int = 3000
+    moto_port: int = 4566
+    parameters: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def from_environ(cls, environ: MutableMapping[str, str]) -> StackConfig:
+        """Read and remove ASTCA_HOST, ASTCA_PORT and ASTCA_MOTO_PORT (the functions reject unknown ASTCA_ names)."""
+        return cls(
+            host=environ.pop("ASTCA_HOST", cls.host),
+            port=int(environ.pop("ASTCA_PORT", cls.port)),
+            moto_port=int(environ.pop("ASTCA_MOTO_PORT", cls.moto_port)),
+        )
+
+    @property
+    def endpoint_url(self) -> str:
+        """The moto server's URL."""
+        return f"http://{self.host}:{self.moto_port}"
+
+    @property
+    def base_url(self) -> str:
+        """The gateway's URL."""
+        return f"http://{self.host}:{self.port}"
+
+
+@dataclass(frozen=True)
+class StackContext:
+    """What a component factory builds on."""
+
+    config: StackConfig
+    template: Template
+    resources: LocalResources
+    functions: LocalFunctions
+
+    def client(self, service: str) -> Any:
+        """A boto3 client of the moto server."""
+        return boto3.client(service, region_name=self.resources.region)  # type: ignore[call-overload]
+
+
+ComponentFactory = Callable[[StackContext], Sequence[Component]]
+
+
+def gateway(context: StackContext) -> list[Component]:
+    """The HTTP API on the template's routes, plus /docs and /openapi.json."""
+    pages = docs_pages(lambda: openapi_document(context.functions))
+    api = Gateway(RouteTable(context.template.routes()), context.functions, local_pages=pages)
+    return [GatewayServer(api, host=context.config.host, port=context.config.port)]
+
+
+def pollers(context: StackContext) -> list[Component]:
+    """One poller per SQS and DynamoDB stream event source of the template."""
+    sqs, streams = context.client("sqs"), context.client("dynamodbstreams")
+    resources = context.resources
+    components: list[Component] = []
+    for function in context.functions:
+        for source in function.spec.sqs_sources:
+            queue_url, queue_arn = resources.queues[source.queue], resources.attribute(source.queue, "Arn")
+            components.append(SqsPoller(source, function, sqs=sqs, queue_url=queue_url, queue_arn=queue_arn))
+        for stream in function.spec.stream_sources:
+            components.append(
+                StreamPoller(
+                    stream,
+                    function,
+                    streams=streams,
+                    sqs=sqs,
+                    stream_arn=resources.attribute(stream.table, "StreamArn"),
+                    on_failure_queue_url=resources.queues[stream.on_failure] if stream.on_failure else None,
+                )
+            )
+    return components
+
+
+# The stack's components, in start order. The development identity provider is added here.
+COMPONENTS: list[ComponentFactory] = [gateway, pollers]
+
+
+class MotoServer:
+    """moto's threaded server: the local AWS."""
+
+    name = "moto"
+
+    def __init__(self, *, host: str, port: int) -> None:
+        from moto.server import ThreadedMotoServer
+
+        self.host, self.port = host, port
+        self._server = ThreadedMotoServer(ip_address=host, port=port, verbose=False)
+
+    def start(self) -> None:
+        """Serve; fails at once if the port is taken (moto's own start would wait forever)."""
+        with socket.socket() as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            probe.bind((self.host, self.port))
+        self._server.start()
+
+    def stop(self) -> None:
+        """Stop serving."""
+        self._server.stop()
+
+
+class Stack:
+    """The local stack: start it, serve, stop it."""
+
+    def __init__(
+        self,
+        config: StackConfig,
+        *,
+        template: Template | None = None,
+        factories: Sequence[ComponentFactory] | None = None,
+    ) -> None:
+        self.config = config
+        self.template = template or Template.load()
+        self.factories = list(COMPONENTS if factories is None else factories)
+        self.started: list[Component] = []
+
+    def start(self) -> StackContext:
+        """Start moto, provision, start every component, import every function."""
+        use_local_aws(self.config.endpoint_url)
+        self._start(MotoServer(host=self.config.host, port=self.config.moto_port))
+        resources = Provisioner().provision(self.template, parameters=self.config.parameters)
+        context = StackContext(self.config, self.template, resources, LocalFunctions(resources))
+        for factory in self.factories:
+            for component in factory(context):
+                self._start(component)
+        for logical_id, error in context.functions.preload().items():
+            logger.error("%s cannot be imported (its invocations will fail): %r", logical_id, error)
+        return context
+
+    def _start(self, component: Component) -> None:
+        component.start()
+        self.started.append(component)
+        logger.info("started %s", component.name)
+
+    def stop(self) -> None:
+        """Stop what was started, last first."""
+        while self.started:
+            component = self.started.pop()
+            began = time.perf_counter()
+            try:
+                component.stop()
+            except Exception:
+                logger.exception("stopping %s failed", component.name)
+            else:
+                logger.info("stopped %s (%.0f ms)", component.name, (time.perf_counter() - began) * 1000)
+
+
+def banner(context: StackContext, seconds: float) -> str:
+    """What the stack prints once it serves."""
+    config = context.config
+    return "\n".join(
+        [
+            f"astca is running locally (started in {seconds:.1f} s)",
+            f"  API      {config.base_url}  ({len(context.template.routes())} routes from template.yaml)",
+            f"  docs     {config.base_url}/docs  (local only, not in the template)",
+            f"  AWS      {config.endpoint_url}  (moto; AWS_ENDPOINT_URL={config.endpoint_url})",
+            f"  try      curl -s {config.base_url}/v1/health",
+            "Ctrl-C stops it.",
+        ]
+    )
+
+
+def main() -> int:
+    """Run the stack until Ctrl-C or SIGTERM."""
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    for noisy in ("werkzeug", "botocore", "urllib3"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+    started_at = time.perf_counter()
+    stop = threading.Event()
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    stack = Stack(StackConfig.from_environ(os.environ))
+    try:
+        context = stack.start()
+    except Exception as exc:
+        logger.exception("the stack did not start")
+        stack.stop()
+        print(f"astca local stack failed to start: {exc}", file=sys.stderr)
+        return 1
+    print(banner(context, time.perf_counter() - started_at), flush=True)
+    stop.wait()
+    logger.info("stopping")
+    stack.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
