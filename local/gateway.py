@@ -52,7 +52,8 @@ LocalPage = Callable[[str], HttpResponse]
 
 def json_response(status: int, document: Any, *, content_type: str = "application/json") -> HttpResponse:
     """A response with a JSON body."""
-    return HttpResponse(status, [("Content-Type", content_type)], json.dumps(document).encode())
+    body = json.dumps(document, separators=(",", ":"))  # API Gateway's own messages are compact
+    return HttpResponse(status, [("Content-Type", content_type)], body.encode())
 
 
 def lambda_response(result: Any) -> HttpResponse:

@@ -39,7 +39,7 @@ from local.sqs_poller import SqsPoller
 from local.stream_poller import StreamPoller
 from local.template import Template
 
-logger = logging.getLogger(__name__)
+logger = logging.getLogger("local.stack")
 
 
 @dataclass(frozen=True)
