@@ -5,7 +5,8 @@ the function with the rest, and deletes what succeeded. With ReportBatchItemFail
 listed messages fail; a handler that raises fails them all. Failed messages become visible again
 after a short local back-off (instead of the queue's VisibilityTimeout), and once a message has
 been received maxReceiveCount times moto moves it to the queue's DLQ on the next receive, as SQS
-does, so the poller does not redrive anything itself.
+does, so the poller does not redrive anything itself. MaximumBatchingWindowInSeconds is not waited
+for: locally a batch is whatever is there.
 """
 
 from __future__ import annotations

@@ -6,10 +6,13 @@ through ``AWS_ENDPOINT_URL``; the template's resources provisioned on it; then t
 poller per SQS or DynamoDB event source); last, every function imported once (its cold start).
 Ctrl-C or SIGTERM stops the components in reverse order and exits 0.
 
-Adding a component (a development identity provider, say): write a factory that takes the
-``StackContext`` and returns components (anything with ``name``, ``start()`` and ``stop()``), and
-append it to ``COMPONENTS``. A factory runs before any function is imported, so it may still give
-the functions variables with ``context.functions.override_environment(...)``.
+Adding a component (the development identity provider on 8081, say): write a factory that takes
+the ``StackContext`` and returns components (anything with ``name``, ``start()`` and ``stop()``),
+and put it in ``COMPONENTS`` before ``gateway``, so it serves before the first request can. What the
+functions must know about it goes in as the template would take it: a parameter override in
+``StackConfig.parameters`` (``{"OidcBaseUrl": "http://127.0.0.1:8081"}``, resolved into
+ASTCA_OIDC_BASE_URL at provisioning), or else ``context.functions.override_environment(...)``,
+which works until a function is imported.
 """
 
 from __future__ import annotations
