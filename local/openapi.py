@@ -15,7 +15,9 @@ import tomllib
 from typing import Any
 
 from aws_lambda_powertools.event_handler.openapi.merge import OpenAPIMerge
+from aws_lambda_powertools.event_handler.openapi.models import HTTPBearer
 
+from astca.web import openapi_schema
 from local.aws_env import use_local_aws
 from local.functions import LocalFunctions
 from local.resources import Provisioner
@@ -32,11 +34,16 @@ def api_version() -> str:
 
 
 def _merged(functions: LocalFunctions) -> OpenAPIMerge:
-    merge = OpenAPIMerge(title=TITLE, version=api_version(), on_conflict="error")
+    merge = OpenAPIMerge(
+        title=TITLE,
+        version=api_version(),
+        on_conflict="error",
+        security_schemes={"bearer": HTTPBearer(bearerFormat="JWT")},
+    )
     for function in functions:
         if function.spec.routes:
             resolver = getattr(function.module(), RESOLVER_NAME)
-            merge.add_schema(resolver.get_openapi_schema())
+            merge.add_schema(openapi_schema(resolver))
     return merge
 
 

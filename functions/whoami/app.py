@@ -29,7 +29,11 @@ class Caller(BaseModel):
     summary="The authenticated caller",
     description="Validates the bearer token against the tenant's realm and shows what the service reads from it.",
     tags=["identity"],
-    responses={200: {"description": "The caller"}, 401: {"description": "510401 Unauthorized"}},
+    security=[{"bearer": []}],
+    responses={
+        200: {"description": "The caller"},
+        401: {"description": "510401 Unauthorized: the token failed a check the detail names"},
+    },
 )
 def whoami(tenant: str, principal: Annotated[Principal, Depends(web.principal)]) -> Caller:
     """Answer with the caller's identity."""
