@@ -26,10 +26,12 @@ import threading
 import time
 from collections.abc import Callable, MutableMapping, Sequence
 from dataclasses import dataclass, field
+from http.server import ThreadingHTTPServer
 from typing import Any
 
 import boto3
 
+from local import dev_idp
 from local.aws_env import use_local_aws
 from local.components import Component
 from local.docs import docs_pages
@@ -52,15 +54,26 @@ class StackConfig:
     host: str = "127.0.0.1"
     port: int = 3000
     moto_port: int = 4566
+    idp_port: int | None = 8081
     parameters: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
     def from_environ(cls, environ: MutableMapping[str, str]) -> StackConfig:
-        """Read and remove ASTCA_HOST, ASTCA_PORT and ASTCA_MOTO_PORT (the functions reject unknown ASTCA_ names)."""
+        """Read and remove the stack's ASTCA_ variables (the functions reject unknown ASTCA_ names).
+
+        ASTCA_HOST, ASTCA_PORT, ASTCA_MOTO_PORT and ASTCA_IDP_PORT place the parts. With
+        ASTCA_OIDC_BASE_URL set the functions use that identity provider; without it the stack starts
+        the development IdP and points the functions at it.
+        """
+        host = environ.pop("ASTCA_HOST", cls.host)
+        idp_port = int(environ.pop("ASTCA_IDP_PORT", "8081"))
+        oidc_base_url = environ.pop("ASTCA_OIDC_BASE_URL", "")
         return cls(
-            host=environ.pop("ASTCA_HOST", cls.host),
+            host=host,
             port=int(environ.pop("ASTCA_PORT", cls.port)),
             moto_port=int(environ.pop("ASTCA_MOTO_PORT", cls.moto_port)),
+            idp_port=None if oidc_base_url else idp_port,
+            parameters={"OidcBaseUrl": oidc_base_url or f"http://{host}:{idp_port}"},
         )
 
     @property
@@ -121,8 +134,34 @@ def pollers(context: StackContext) -> list[Component]:
     return components
 
 
-# The stack's components, in start order. The development identity provider is added here.
-COMPONENTS: list[ComponentFactory] = [gateway, pollers]
+class DevIdentityProvider:
+    """The development identity provider (local.dev_idp) on ASTCA_IDP_PORT."""
+
+    name = "dev-idp"
+
+    def __init__(self, *, host: str, port: int) -> None:
+        self.host, self.port = host, port
+        self._server: ThreadingHTTPServer | None = None
+
+    def start(self) -> None:
+        """Serve Keycloak's paths for any realm."""
+        self._server = dev_idp.serve(self.port, host=self.host)
+
+    def stop(self) -> None:
+        """Stop serving."""
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+
+
+def identity_provider(context: StackContext) -> list[Component]:
+    """The development IdP, unless ASTCA_OIDC_BASE_URL names a real one."""
+    port = context.config.idp_port
+    return [] if port is None else [DevIdentityProvider(host=context.config.host, port=port)]
+
+
+# The stack's components, in start order.
+COMPONENTS: list[ComponentFactory] = [identity_provider, gateway, pollers]
 
 
 class MotoServer:
@@ -203,10 +242,21 @@ def banner(context: StackContext, seconds: float) -> str:
             f"  API      {config.base_url}  ({len(context.template.routes())} routes from template.yaml)",
             f"  docs     {config.base_url}/docs  (local only, not in the template)",
             f"  AWS      {config.endpoint_url}  (moto; AWS_ENDPOINT_URL={config.endpoint_url})",
+            f"  IdP      {config.parameters.get('OidcBaseUrl')}"
+            + ("  (development IdP: users admin/admin and device/device)" if config.idp_port else ""),
             f"  try      curl -s {config.base_url}/v1/health",
+            *(_token_hint(config) if config.idp_port else []),
             "Ctrl-C stops it.",
         ]
     )
+
+
+def _token_hint(config: StackConfig) -> list[str]:
+    token_url = f"{config.parameters['OidcBaseUrl']}/realms/acme/protocol/openid-connect/token"
+    return [
+        "  token    curl -s -d grant_type=password -d client_id=astca-dev -d username=admin -d password=admin \\",
+        f"             {token_url}",
+    ]
 
 
 def main() -> int:

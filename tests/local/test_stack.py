@@ -19,6 +19,23 @@ def test_the_stack_takes_its_ports_out_of_the_environment() -> None:
     assert environ == {"ASTCA_TABLE_NAME": "kept"}  # the functions reject unknown ASTCA_ names
 
 
+def test_without_an_idp_url_the_stack_runs_the_development_idp() -> None:
+    config = StackConfig.from_environ({"ASTCA_IDP_PORT": "8181"})
+
+    assert config.idp_port == 8181
+    assert config.parameters == {"OidcBaseUrl": "http://127.0.0.1:8181"}
+
+
+def test_an_idp_url_replaces_the_development_idp() -> None:
+    environ = {"ASTCA_OIDC_BASE_URL": "https://sso.example.test/auth"}
+
+    config = StackConfig.from_environ(environ)
+
+    assert config.idp_port is None
+    assert config.parameters == {"OidcBaseUrl": "https://sso.example.test/auth"}
+    assert environ == {}  # it reaches the functions through the template's OidcBaseUrl parameter
+
+
 class Recorder:
     def __init__(self, name: str, log: list[str], *, fails: bool = False) -> None:
         self.name, self.log, self.fails = name, log, fails
