@@ -83,7 +83,9 @@ def test_a_token_of_one_realm_is_refused_by_another(base_url: str) -> None:
         ({"grant_type": "client_credentials"}, 400, "unsupported_grant_type"),
     ],
 )
-def test_token_endpoint_errors_are_keycloaks(base_url: str, form: dict[str, str], status: int, error: str) -> None:
+def test_token_endpoint_errors_are_keycloaks(
+    base_url: str, form: dict[str, str], status: int, error: str
+) -> None:
     got_status, body = token_response(base_url, "acme", **form)
     assert (got_status, body["error"]) == (status, error)
 

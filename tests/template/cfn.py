@@ -68,7 +68,7 @@ def _short_tag(tag: str) -> Callable[[CfnLoader, yaml.Node], dict[str, Any]]:
         elif isinstance(node, yaml.SequenceNode):
             value = loader.construct_sequence(node, deep=True)
         else:
-            value = loader.construct_mapping(node, deep=True)
+            value = loader.construct_mapping(node, deep=True)  # type: ignore[arg-type]
         return {key: value}
 
     return construct

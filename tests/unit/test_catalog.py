@@ -40,7 +40,11 @@ def test_codes_and_names_are_unique() -> None:
 
 @pytest.mark.parametrize(
     ("entry", "code"),
-    [(catalog.MISSING_FIELD, 510004001), (catalog.INVALID_CSR_SIGNATURE, 510000010), (catalog.GENERAL_ERROR, 510001000)],
+    [
+        (catalog.MISSING_FIELD, 510004001),
+        (catalog.INVALID_CSR_SIGNATURE, 510000010),
+        (catalog.GENERAL_ERROR, 510001000),
+    ],
 )
 def test_sdk_code_is_subsystem_times_a_million_plus_error_code(entry: catalog.ErrorEntry, code: int) -> None:
     assert entry.code == code

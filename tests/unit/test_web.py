@@ -20,7 +20,13 @@ def test_missing_query_parameter_names_the_parameter() -> None:
 
 def test_wrong_type_is_malformed_field_with_the_path() -> None:
     error = validation_problem(
-        [{"loc": ("body", "services", 0, "url"), "type": "string_type", "msg": "Input should be a valid string"}]
+        [
+            {
+                "loc": ("body", "services", 0, "url"),
+                "type": "string_type",
+                "msg": "Input should be a valid string",
+            }
+        ]
     )
     assert error.entry is catalog.MALFORMED_FIELD
     assert error.detail == "field 'services.0.url': Input should be a valid string"
@@ -33,7 +39,9 @@ def test_invalid_json_is_malformed_body() -> None:
 
 
 def test_body_that_is_not_an_object_is_malformed_body() -> None:
-    error = validation_problem([{"loc": ("body",), "type": "model_attributes_type", "msg": "Input should be"}])
+    error = validation_problem(
+        [{"loc": ("body",), "type": "model_attributes_type", "msg": "Input should be"}]
+    )
     assert error.entry is catalog.MALFORMED_BODY
 
 

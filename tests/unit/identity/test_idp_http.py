@@ -79,7 +79,9 @@ def tls(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, Path]:
         .serial_number(x509.random_serial_number())
         .not_valid_before(now - datetime.timedelta(minutes=1))
         .not_valid_after(now + datetime.timedelta(hours=1))
-        .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), critical=False)
+        .add_extension(
+            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), critical=False
+        )
         .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
         .sign(key, hashes.SHA256())
     )
@@ -87,7 +89,9 @@ def tls(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, Path]:
     cert_path, key_path = folder / "cert.pem", folder / "key.pem"
     cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
     key_path.write_bytes(
-        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+        key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        )
     )
     return cert_path, key_path, cert_path
 
@@ -123,7 +127,9 @@ def test_closed_port_is_idp_unavailable() -> None:
 
 
 def test_timeout_is_idp_unavailable(http_server: str) -> None:
-    assert code_of(lambda: client(timeout=0.2).get_json(f"http://{http_server}/slow")) is catalog.IDP_UNAVAILABLE
+    assert (
+        code_of(lambda: client(timeout=0.2).get_json(f"http://{http_server}/slow")) is catalog.IDP_UNAVAILABLE
+    )
 
 
 def test_body_that_is_not_json_is_bad_response(http_server: str) -> None:
@@ -142,7 +148,9 @@ def test_custom_tls_without_a_trust_store_is_trust_store_required(https_server: 
     assert code_of(call) is catalog.TRUST_STORE_REQUIRED
 
 
-def test_custom_tls_with_a_missing_file_is_trust_store_does_not_exist(https_server: str, tmp_path: Path) -> None:
+def test_custom_tls_with_a_missing_file_is_trust_store_does_not_exist(
+    https_server: str, tmp_path: Path
+) -> None:
     call = lambda: client("custom", str(tmp_path / "nope.pem")).get_json(f"https://{https_server}/json")  # noqa: E731
     assert code_of(call) is catalog.TRUST_STORE_DOES_NOT_EXIST
 

@@ -54,7 +54,7 @@ def test_envoy_xfcc_with_subject_commas_and_several_elements() -> None:
     other = urllib.parse.quote(make_certificate("proxy").public_bytes(serialization.Encoding.PEM).decode())
     value = (
         f'By=spiffe://astca/edge;Hash=abc;Cert="{urllib.parse.quote(PEM)}";Subject="CN=device-1,O=Acme, Inc.";'
-        f"URI=spiffe://acme/device,By=spiffe://astca/inner;Cert=\"{other}\""
+        f'URI=spiffe://acme/device,By=spiffe://astca/inner;Cert="{other}"'
     )
     assert client_certificate({"headers": {HEADER: value}}, HEADER) == CERT
 

@@ -86,7 +86,11 @@ def test_issuer_mismatch_names_both_issuers(idp: FakeIdp) -> None:
     [
         {"issuer": f"{BASE}/realms/acme"},
         {"issuer": f"{BASE}/realms/acme", "jwks_uri": "ftp://x/certs"},
-        {"issuer": f"{BASE}/realms/acme", "jwks_uri": JWKS, "id_token_signing_alg_values_supported": ["HS256"]},
+        {
+            "issuer": f"{BASE}/realms/acme",
+            "jwks_uri": JWKS,
+            "id_token_signing_alg_values_supported": ["HS256"],
+        },
     ],
 )
 def test_discovery_lacking_what_the_service_needs_is_unsupported_flow(idp: FakeIdp, document: object) -> None:

@@ -29,7 +29,9 @@ def refused(principal: Principal, needs: Needs) -> catalog.ErrorEntry:
 
 
 def test_a_complete_principal_meets_every_need() -> None:
-    principal().require(Needs(admin=True, user_id=True, user_name=True, client_id=True), admin_role="astca-admin")
+    principal().require(
+        Needs(admin=True, user_id=True, user_name=True, client_id=True), admin_role="astca-admin"
+    )
 
 
 def test_lacking_the_admin_role_is_forbidden() -> None:
@@ -71,7 +73,9 @@ def test_roles_come_from_realm_and_client_roles() -> None:
     assert roles_of(claims) == {"a", "astca-admin", "view"}
 
 
-@pytest.mark.parametrize("claims", [{"realm_access": "x"}, {"resource_access": {"c": "x"}}, {"realm_access": {"roles": [1]}}])
+@pytest.mark.parametrize(
+    "claims", [{"realm_access": "x"}, {"resource_access": {"c": "x"}}, {"realm_access": {"roles": [1]}}]
+)
 def test_malformed_role_claims_give_no_roles(claims: dict[str, object]) -> None:
     assert roles_of(claims) == set()
 

@@ -86,6 +86,7 @@ def test_hs256_signed_with_the_public_key_is_rejected(idp: FakeIdp) -> None:
     public_pem = KEY.public_key().public_bytes(
         serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
     )
+
     def b64(data: bytes) -> str:
         return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
 

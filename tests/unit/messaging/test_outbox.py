@@ -22,7 +22,10 @@ json_values = st.recursive(
 )
 
 
-@given(payload=st.dictionaries(st.text(max_size=10), json_values, max_size=5), key=st.sampled_from(sorted(ROUTES)))
+@given(
+    payload=st.dictionaries(st.text(max_size=10), json_values, max_size=5),
+    key=st.sampled_from(sorted(ROUTES)),
+)
 def test_an_outbox_item_round_trips_to_its_envelope(payload: dict[str, Any], key: str) -> None:
     envelope = envelope_of(outbox_item(key, payload, now=NOW))
     assert envelope.routing_key == key
