@@ -16,7 +16,7 @@ from astca.messaging.relay import OutboxRelay
 from astca.settings import get_settings
 
 logger = Logger()
-processor = BatchProcessor(event_type=EventType.DynamoDBStreams)
+processor = BatchProcessor(event_type=EventType.DynamoDBStreams, raise_on_entire_batch_failure=False)
 relay = OutboxRelay(get_settings(), QueuePublisher())
 
 

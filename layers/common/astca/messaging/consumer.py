@@ -37,7 +37,7 @@ class QueueConsumer:
 
     def __init__(self, name: str, handler: EnvelopeHandler, *, idempotency_table: str) -> None:
         self.name = name
-        self.processor = BatchProcessor(event_type=EventType.SQS)
+        self.processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
         self.config = IdempotencyConfig(
             event_key_jmespath="id",
             raise_on_no_idempotency_key=True,

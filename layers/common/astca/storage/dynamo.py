@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
@@ -51,8 +52,18 @@ class TransactionCancelled(Exception):
 
 
 def serialize(item: Mapping[str, Any]) -> dict[str, Any]:
-    """A plain item as DynamoDB attribute values (None values are left out)."""
-    return {key: _serializer.serialize(value) for key, value in item.items() if value is not None}
+    """A plain item as DynamoDB attribute values (None values are left out, floats go as decimals)."""
+    return {key: _serializer.serialize(_number(value)) for key, value in item.items() if value is not None}
+
+
+def _number(value: Any) -> Any:
+    if isinstance(value, float):
+        return Decimal(str(value))
+    if isinstance(value, list):
+        return [_number(entry) for entry in value]
+    if isinstance(value, dict):
+        return {key: _number(entry) for key, entry in value.items()}
+    return value
 
 
 def deserialize(item: Mapping[str, Any]) -> Item:
@@ -61,8 +72,6 @@ def deserialize(item: Mapping[str, Any]) -> Item:
 
 
 def _plain(value: Any) -> Any:
-    from decimal import Decimal  # noqa: PLC0415 - only needed for numbers
-
     if isinstance(value, Decimal):
         return int(value) if value == value.to_integral_value() else float(value)
     if isinstance(value, list):
