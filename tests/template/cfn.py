@@ -1,6 +1,6 @@
 """template.yaml and samconfig.toml as data, for the template tests.
 
-``CfnLoader`` reads CloudFormation's short tags (``!Ref X``, ``!GetAtt X.Y``, ``!Sub ...``) as their
+``local.template.TemplateLoader`` reads CloudFormation's short tags (``!Ref X``, ``!GetAtt X.Y``, ``!Sub ...``) as their
 long form (``{"Ref": "X"}``, ``{"Fn::GetAtt": ["X", "Y"]}``, ``{"Fn::Sub": ...}``), which is also the
 form the SAM translator produces, so one set of helpers reads both the template and its transform.
 """
@@ -8,12 +8,14 @@ form the SAM translator produces, so one set of helpers reads both the template 
 from __future__ import annotations
 
 import tomllib
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from functools import cache
 from pathlib import Path
 from typing import Any
 
-import yaml  # type: ignore[import-untyped, unused-ignore]
+import yaml
+
+from local.template import TemplateLoader
 
 ROOT = Path(__file__).resolve().parents[2]
 TEMPLATE_PATH = ROOT / "template.yaml"
@@ -25,64 +27,14 @@ ALARM = "AWS::CloudWatch::Alarm"
 LOG_GROUP = "AWS::Logs::LogGroup"
 TABLE = "AWS::DynamoDB::Table"
 
-# !Ref and !Condition keep their name in the long form; every other short tag becomes Fn::<Tag>.
-SHORT_TAGS = (
-    "Ref",
-    "Condition",
-    "GetAtt",
-    "Sub",
-    "If",
-    "Not",
-    "Equals",
-    "And",
-    "Or",
-    "Join",
-    "Select",
-    "Split",
-    "FindInMap",
-    "Base64",
-    "GetAZs",
-    "ImportValue",
-    "Cidr",
-    "Length",
-    "ToJsonString",
-    "Transform",
-)
-
 Resource = dict[str, Any]
-
-
-class CfnLoader(yaml.SafeLoader):  # type: ignore[misc, unused-ignore]
-    """A SafeLoader that reads CloudFormation short tags as their long (JSON) form."""
-
-
-def _short_tag(tag: str) -> Callable[[CfnLoader, yaml.Node], dict[str, Any]]:
-    key = tag if tag in ("Ref", "Condition") else f"Fn::{tag}"
-
-    def construct(loader: CfnLoader, node: yaml.Node) -> dict[str, Any]:
-        value: Any
-        if isinstance(node, yaml.ScalarNode):
-            value = loader.construct_scalar(node)
-            if tag == "GetAtt":
-                value = str(value).split(".", 1)
-        elif isinstance(node, yaml.SequenceNode):
-            value = loader.construct_sequence(node, deep=True)
-        else:
-            value = loader.construct_mapping(node, deep=True)  # type: ignore[arg-type]
-        return {key: value}
-
-    return construct
-
-
-for _tag in SHORT_TAGS:
-    CfnLoader.add_constructor(f"!{_tag}", _short_tag(_tag))
 
 
 @cache
 def load_template(path: Path = TEMPLATE_PATH) -> dict[str, Any]:
     """The template at ``path`` as data (cached: treat it as read-only)."""
     with path.open(encoding="utf-8") as stream:
-        loaded = yaml.load(stream, Loader=CfnLoader)  # noqa: S506 - CfnLoader is a SafeLoader
+        loaded = yaml.load(stream, Loader=TemplateLoader)  # noqa: S506 - a SafeLoader subclass
     if not isinstance(loaded, dict):
         raise TypeError(f"{path} does not hold a mapping")
     return loaded

@@ -145,17 +145,10 @@ class Table:
         return_old: bool = False,
     ) -> Item:
         """Update an item in place; returns the old image (``return_old``) or the new one."""
-        kwargs: dict[str, Any] = _condition(condition, values)
-        if names:
-            kwargs["ExpressionAttributeNames"] = dict(names)
+        op = self.update_op(pk, sk, update=update, condition=condition, values=values, names=names)
         with db_errors("UpdateItem"):
             response = aws.dynamodb().update_item(
-                TableName=self.name,
-                Key=serialize({"PK": pk, "SK": sk}),
-                UpdateExpression=update,
-                ReturnValues="ALL_OLD" if return_old else "ALL_NEW",
-                ReturnValuesOnConditionCheckFailure="ALL_OLD",
-                **kwargs,
+                **op["Update"], ReturnValues="ALL_OLD" if return_old else "ALL_NEW"
             )
         return deserialize(response.get("Attributes", {}))
 
