@@ -1,0 +1,333 @@
+"""Signers of a tenant and the tenant's current-signer pointer; every race is decided by a condition.
+
+Items (single table): a signer at ``TENANT#{t}`` / ``SIGNER#{id}`` and the pointer at ``TENANT#{t}`` /
+``CURRENT#SIGNER`` (not ``SIGNER#CURRENT``, so that listing signers is one key range). The pointer
+holds the current signer's id and state, the id of a pending successor (rotation), the last
+generation handed out and a version: every change of it is conditional on the version that was
+read, so of two concurrent creations exactly one commits. Each state change is one transaction
+with its outbox events.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from astca import catalog, clock
+from astca.catalog import CaError
+from astca.messaging.outbox import OutboxWriter
+from astca.storage.dynamo import ConditionFailed, Item, Table, TransactionCancelled
+from astca.storage.filters import Filter, parse_filter
+from astca.storage.listing import list_page
+from astca.storage.signer_records import SIGNER_FILTERS, Signer, SignerPointer, SignerState
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb.type_defs import TransactWriteItemTypeDef
+
+POINTER_SK = "CURRENT#SIGNER"
+Event = tuple[str, dict[str, Any]]
+SIGNER_PREFIX = "SIGNER#"
+
+
+class SignerRepository:
+    """Signers and the current-signer pointer in the single table."""
+
+    def __init__(self, table: Table) -> None:
+        self.table = table
+        self.outbox = OutboxWriter(table)
+
+    @staticmethod
+    def pk(tenant: str) -> str:
+        """The partition of a tenant."""
+        return f"TENANT#{tenant}"
+
+    def get(self, tenant: str, signer_id: str) -> Signer | None:
+        """A signer of the tenant, or None."""
+        item = self.table.get(self.pk(tenant), self.sk(signer_id))
+        return Signer.from_item(item) if item else None
+
+    def pointer(self, tenant: str) -> SignerPointer | None:
+        """The tenant's current-signer pointer, or None if it never had a signer."""
+        item = self.table.get(self.pk(tenant), POINTER_SK)
+        return SignerPointer.from_item(item) if item else None
+
+    def page(
+        self, tenant: str, *, limit: int, token: str | None, where: Filter | None
+    ) -> tuple[list[Signer], str | None]:
+        """One page of the tenant's signers, oldest first."""
+        page = list_page(
+            self.table, pk=self.pk(tenant), sk_prefix=SIGNER_PREFIX, limit=limit, token=token, where=where
+        )
+        return [Signer.from_item(item) for item in page.items], page.next_token
+
+    def issued(self, tenant: str) -> list[Signer]:
+        """Every ISSUED signer of the tenant, oldest first (all pages, no cursor)."""
+        where = parse_filter("state eq 'ISSUED'", SIGNER_FILTERS)
+        found: list[Signer] = []
+        start: Item | None = None
+        while True:
+            items, start = self.table.query(
+                pk=self.pk(tenant),
+                sk_prefix=SIGNER_PREFIX,
+                start_key=start,
+                where=where.to_dynamodb() if where else None,
+            )
+            found += [Signer.from_item(item) for item in items]
+            if start is None:
+                return found
+
+    def create(
+        self,
+        signer: Signer,
+        pointer: SignerPointer | None,
+        *,
+        rotate: bool,
+        events: Sequence[Event],
+    ) -> None:
+        """Store a new PENDING signer and make it current (or the pending successor, when rotating).
+
+        51042 SignerCreationConflict when the pointer changed since it was read.
+        """
+        if rotate:
+            update = "SET pendingId = :id, lastGeneration = :generation, version = :next"
+        else:
+            update = (
+                "SET currentId = :id, currentState = :state, lastGeneration = :generation, version = :next"
+                " REMOVE pendingId"
+            )
+        values: dict[str, Any] = {
+            ":id": signer.id,
+            ":generation": signer.generation,
+            ":next": (pointer.version if pointer else 0) + 1,
+        }
+        if not rotate:
+            values[":state"] = SignerState.PENDING.value
+        if pointer:
+            values[":version"] = pointer.version
+        pointer_op = self.table.update_op(
+            self.pk(signer.tenant),
+            POINTER_SK,
+            update=update,
+            condition="version = :version" if pointer else "attribute_not_exists(PK)",
+            values=values,
+        )
+        signer_op = self.table.put_op(self._item(signer), condition="attribute_not_exists(PK)")
+        self._commit([pointer_op, signer_op], events, failed={0: _conflict()})
+
+    def attach_key(self, signer: Signer, key_id: str) -> bool:
+        """Record the signer's KMS key unless it has one or left PENDING; whether it was recorded."""
+        try:
+            self.table.update(
+                self.pk(signer.tenant),
+                self.sk(signer.id),
+                update="SET kmsKeyId = :key, updatedAt = :now",
+                condition="attribute_not_exists(kmsKeyId) AND #state = :pending",
+                names={"#state": "state"},
+                values={
+                    ":key": key_id,
+                    ":now": clock.rfc3339(clock.utcnow()),
+                    ":pending": SignerState.PENDING.value,
+                },
+            )
+        except ConditionFailed:
+            return False
+        return True
+
+    def mark_issued(
+        self,
+        signer: Signer,
+        pointer: SignerPointer,
+        *,
+        certificate: str,
+        serial: str,
+        now: datetime,
+        events: Sequence[Event],
+    ) -> None:
+        """PENDING -> ISSUED with its certificate; a pending successor becomes current."""
+        stamp = clock.rfc3339(now)
+        signer_op = self._transition(
+            signer,
+            {SignerState.PENDING},
+            "SET #state = :to, certificate = :certificate, serial = :serial, issuedAt = :now, updatedAt = :now",
+            {":to": SignerState.ISSUED.value, ":certificate": certificate, ":serial": serial, ":now": stamp},
+        )
+        if pointer.pending_id == signer.id:
+            update, condition = (
+                "SET currentId = :id, currentState = :state, version = :next REMOVE pendingId",
+                "pendingId = :id AND version = :version",
+            )
+        else:
+            update, condition = (
+                "SET currentState = :state, version = :next",
+                "currentId = :id AND version = :version",
+            )
+        pointer_op = self._pointer_op(signer, pointer, update, condition, SignerState.ISSUED)
+        self._commit(
+            [signer_op, pointer_op],
+            events,
+            failed={0: _not_pending(signer), 1: _conflict()},
+        )
+
+    def mark_failed(
+        self,
+        signer: Signer,
+        pointer: SignerPointer | None,
+        *,
+        reason: str,
+        now: datetime,
+        events: Sequence[Event],
+    ) -> None:
+        """PENDING -> FAILED with the reason; the tenant may then create another signer."""
+        signer_op = self._transition(
+            signer,
+            {SignerState.PENDING},
+            "SET #state = :to, failureReason = :reason, updatedAt = :now",
+            {":to": SignerState.FAILED.value, ":reason": reason[:500], ":now": clock.rfc3339(now)},
+        )
+        ops = [signer_op, *self._release(signer, pointer, SignerState.FAILED)]
+        self._commit(ops, events, failed={0: _not_pending(signer), 1: _conflict()})
+
+    def mark_revoked(
+        self,
+        signer: Signer,
+        pointer: SignerPointer | None,
+        *,
+        reason: str,
+        now: datetime,
+        events: Sequence[Event],
+    ) -> None:
+        """PENDING or ISSUED -> REVOKED; 51041 SignerRevoked if it no longer was either."""
+        stamp = clock.rfc3339(now)
+        signer_op = self._transition(
+            signer,
+            {SignerState.PENDING, SignerState.ISSUED},
+            "SET #state = :to, revokedAt = :now, revocationReason = :reason, updatedAt = :now",
+            {":to": SignerState.REVOKED.value, ":now": stamp, ":reason": reason},
+        )
+        ops = [signer_op, *self._release(signer, pointer, SignerState.REVOKED)]
+        revoked = CaError(catalog.SIGNER_REVOKED, f"signer {signer.id} is revoked (or failed) already")
+        self._commit(ops, events, failed={0: revoked, 1: _conflict()})
+
+    def delete(self, signer: Signer, pointer: SignerPointer | None, *, events: Sequence[Event]) -> None:
+        """Remove a signer that has issued nothing: 51045 SignerAlreadyInUse otherwise, decided by a condition."""
+        signer_op = self.table.delete_op(
+            self.pk(signer.tenant),
+            self.sk(signer.id),
+            condition="attribute_exists(PK) AND issuedCount = :zero",
+            values={":zero": 0},
+        )
+        ops = [signer_op]
+        if pointer and pointer.current_id == signer.id:
+            ops.append(
+                self.table.delete_op(
+                    self.pk(signer.tenant),
+                    POINTER_SK,
+                    condition="version = :version",
+                    values={":version": pointer.version},
+                )
+            )
+        elif pointer and pointer.pending_id == signer.id:
+            ops.append(
+                self._pointer_op(
+                    signer,
+                    pointer,
+                    "SET version = :next REMOVE pendingId",
+                    "pendingId = :id AND version = :version",
+                    None,
+                )
+            )
+        in_use = CaError(
+            catalog.SIGNER_ALREADY_IN_USE, f"signer {signer.id} has issued certificates and cannot be deleted"
+        )
+        self._commit(ops, events, failed={0: in_use, 1: _conflict()})
+
+    # ------------------------------------------------------------------ helpers
+
+    @staticmethod
+    def sk(signer_id: str) -> str:
+        """The sort key of a signer."""
+        return f"{SIGNER_PREFIX}{signer_id}"
+
+    def _transition(
+        self, signer: Signer, expected: set[SignerState], update: str, values: dict[str, Any]
+    ) -> TransactWriteItemTypeDef:
+        allowed = {f":from{index}": state.value for index, state in enumerate(sorted(expected))}
+        return self.table.update_op(
+            self.pk(signer.tenant),
+            self.sk(signer.id),
+            update=update,
+            condition=f"#state IN ({', '.join(allowed)})",
+            names={"#state": "state"},
+            values={**allowed, **values},
+        )
+
+    def _pointer_op(
+        self, signer: Signer, pointer: SignerPointer, update: str, condition: str, state: SignerState | None
+    ) -> TransactWriteItemTypeDef:
+        values: dict[str, Any] = {":id": signer.id, ":version": pointer.version, ":next": pointer.version + 1}
+        if state is not None:
+            values[":state"] = state.value
+        return self.table.update_op(
+            self.pk(signer.tenant), POINTER_SK, update=update, condition=condition, values=values
+        )
+
+    def _release(
+        self, signer: Signer, pointer: SignerPointer | None, state: SignerState
+    ) -> list[TransactWriteItemTypeDef]:
+        """The pointer change for a signer that can no longer be used (none if the pointer is elsewhere)."""
+        if pointer and pointer.current_id == signer.id:
+            update, condition = (
+                "SET currentState = :state, version = :next",
+                "currentId = :id AND version = :version",
+            )
+            return [self._pointer_op(signer, pointer, update, condition, state)]
+        if pointer and pointer.pending_id == signer.id:
+            update, condition = (
+                "SET version = :next REMOVE pendingId",
+                "pendingId = :id AND version = :version",
+            )
+            return [self._pointer_op(signer, pointer, update, condition, None)]
+        return []
+
+    def _commit(
+        self, ops: list[TransactWriteItemTypeDef], events: Sequence[Event], *, failed: Mapping[int, CaError]
+    ) -> None:
+        """One transaction of ``ops`` and the events; a failed condition raises the error mapped to its op."""
+        try:
+            self.table.transact(ops + [self.outbox.op(key, payload) for key, payload in events])
+        except TransactionCancelled as cancelled:
+            for index, error in failed.items():
+                if index < len(ops) and cancelled.failed_at(index):
+                    raise error from cancelled
+            if "TransactionConflict" in cancelled.reasons:
+                raise _conflict() from cancelled
+            raise CaError(
+                catalog.DB_ERROR, f"signer transaction cancelled ({', '.join(cancelled.reasons)})"
+            ) from cancelled
+
+    def _item(self, signer: Signer) -> Item:
+        return {
+            "PK": self.pk(signer.tenant),
+            "SK": self.sk(signer.id),
+            "type": "signer",
+            "tenant": signer.tenant,
+            "id": signer.id,
+            "name": signer.name,
+            "state": signer.state.value,
+            "generation": signer.generation,
+            "createdAt": signer.created_at,
+            "updatedAt": signer.updated_at,
+            "issuedCount": 0,
+        }
+
+
+def _conflict() -> CaError:
+    return CaError(
+        catalog.SIGNER_CREATION_CONFLICT,
+        "a concurrent operation changed the tenant's signer; check its state with a GET and retry if necessary",
+    )
+
+
+def _not_pending(signer: Signer) -> CaError:
+    return CaError(catalog.SIGNER_CREATION_CONFLICT, f"signer {signer.id} is no longer PENDING")
