@@ -8,6 +8,7 @@ PYTHON312 := $(shell for p in python3.12 $$HOME/.pyenv/versions/3.12*/bin/python
 VENV := .venv
 PY := $(VENV)/bin/python
 SAM_VENV := .venv-sam
+OIDC_PROVIDER := tests/e2e/oidc_provider
 PYTHONPATH_LAYER := PYTHONPATH=layers/common
 FUNCTION ?=
 EVENT ?=
@@ -30,7 +31,13 @@ $(SAM_VENV)/.installed: requirements-sam.txt
 	$(SAM_VENV)/bin/python -m pip install --quiet --disable-pip-version-check -r requirements-sam.txt
 	@touch $@
 
-install: $(VENV)/.installed $(SAM_VENV)/.installed ## create .venv (and .venv-sam) from pinned requirements
+# The real OpenID provider (npm oidc-provider) of the e2e interop tests, from its lock file.
+$(OIDC_PROVIDER)/node_modules/.installed: $(OIDC_PROVIDER)/package.json $(OIDC_PROVIDER)/package-lock.json
+	@command -v npm >/dev/null || { echo "npm not found (Node.js runs the e2e tests' OpenID provider)"; exit 1; }
+	cd $(OIDC_PROVIDER) && npm ci --no-audit --no-fund --loglevel=error >/dev/null
+	@touch $@
+
+install: $(VENV)/.installed $(SAM_VENV)/.installed $(OIDC_PROVIDER)/node_modules/.installed ## create .venv, .venv-sam and the e2e OpenID provider (node_modules) from pinned versions
 
 run: $(VENV)/.installed ## start the whole service locally (moto, gateway on :3000, pollers, dev IdP)
 	$(PYTHONPATH_LAYER) $(PY) -m local.stack
@@ -59,4 +66,4 @@ bench: $(VENV)/.installed ## run the benchmarks in bench/
 	$(PYTHONPATH_LAYER) $(PY) -m bench
 
 clean: ## remove the virtual environments and caches
-	rm -rf $(VENV) $(SAM_VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis .aws-sam
+	rm -rf $(VENV) $(SAM_VENV) $(OIDC_PROVIDER)/node_modules .pytest_cache .mypy_cache .ruff_cache .hypothesis .aws-sam
