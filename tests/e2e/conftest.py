@@ -1,11 +1,16 @@
 """The local stack for e2e tests: ``python -m local.stack`` in a subprocess, on free ports, once a session.
 
+A module that needs a stack configured otherwise (another IdP, say) launches its own with
+``launch_stack(log_dir, ASTCA_OIDC_BASE_URL=...)`` and ``with serving(...)``; the session's stack is
+not touched.
+
 Everything waits on a condition with a deadline, never on a fixed sleep. The stack is stopped with
 SIGINT (Ctrl-C) at the end and must exit 0.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -95,15 +100,56 @@ def wait_for[T](condition: Callable[[], T | None], *, seconds: float, what: str,
 
 def free_port() -> int:
     """A port nothing listens on right now."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
+    return free_ports(1)[0]
 
 
-@pytest.fixture(scope="session")
-def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningStack]:
-    """The stack, serving, for the whole module; stopped with SIGINT, which must exit 0."""
-    port, moto_port, idp_port = free_port(), free_port(), free_port()
+def free_ports(count: int) -> list[int]:
+    """``count`` different ports nothing listens on right now (the probes are held until all are found)."""
+    with contextlib.ExitStack() as probes:
+        ports = []
+        for _ in range(count):
+            probe = probes.enter_context(socket.socket())
+            probe.bind(("127.0.0.1", 0))
+            ports.append(int(probe.getsockname()[1]))
+        return ports
+
+
+@dataclass(frozen=True)
+class StackProcess:
+    """``python -m local.stack`` launched in a subprocess, not yet known to serve."""
+
+    running: RunningStack
+    process: subprocess.Popen[bytes]
+
+    def healthy(self) -> bool | None:
+        """True once GET /v1/health answers 200; fails at once if the stack exited."""
+        if self.process.poll() is not None:
+            raise AssertionError(
+                f"the stack exited with {self.process.returncode}:\n{self.running.log.read_text()}"
+            )
+        try:
+            return True if request(f"{self.running.base_url}/v1/health").status == 200 else None
+        except OSError:
+            return None
+
+    def stop(self) -> int | None:
+        """Ctrl-C (SIGINT) and its exit code; killed, and None, if it does not exit within 10 s."""
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGINT)
+        try:
+            return self.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+            return None
+
+
+def launch_stack(log_dir: Path, **extra_environment: str) -> StackProcess:
+    """Launch a stack on free ports, logging to ``log_dir``/stack.log; ``extra_environment`` goes to it as is.
+
+    ``ASTCA_OIDC_BASE_URL`` among them replaces the development IdP (and is the stack's ``idp_url``).
+    """
+    port, moto_port, idp_port = free_ports(3)
     environment = {
         name: value for name, value in os.environ.items() if not name.startswith(("ASTCA_", "AWS_"))
     }
@@ -114,7 +160,8 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningStack]:
         PYTHONPATH="layers/common",
         PYTHONUNBUFFERED="1",
     )
-    log = tmp_path_factory.mktemp("stack") / "stack.log"
+    environment.update(extra_environment)
+    log = log_dir / "stack.log"
     with log.open("wb") as sink:
         process = subprocess.Popen(
             [sys.executable, "-m", "local.stack"],
@@ -123,26 +170,29 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningStack]:
             stdout=sink,
             stderr=subprocess.STDOUT,
         )
-    running = RunningStack(
-        f"http://127.0.0.1:{port}", f"http://127.0.0.1:{moto_port}", f"http://127.0.0.1:{idp_port}", log
-    )
+    idp_url = extra_environment.get("ASTCA_OIDC_BASE_URL", f"http://127.0.0.1:{idp_port}")
+    running = RunningStack(f"http://127.0.0.1:{port}", f"http://127.0.0.1:{moto_port}", idp_url, log)
+    return StackProcess(running, process)
 
-    def healthy() -> bool | None:
-        if process.poll() is not None:
-            raise AssertionError(f"the stack exited with {process.returncode}:\n{log.read_text()}")
-        try:
-            return True if request(f"{running.base_url}/v1/health").status == 200 else None
-        except OSError:
-            return None
 
+@contextlib.contextmanager
+def serving(*stacks: StackProcess) -> Iterator[list[RunningStack]]:
+    """Wait until every stack serves (launched together, they start in parallel); stop them all after.
+
+    Each is stopped with SIGINT, which must exit 0.
+    """
     try:
-        wait_for(healthy, seconds=START_SECONDS, what="GET /v1/health")
-        yield running
+        for launched in stacks:
+            wait_for(launched.healthy, seconds=START_SECONDS, what="GET /v1/health")
+        yield [launched.running for launched in stacks]
     finally:
-        process.send_signal(signal.SIGINT)
-        try:
-            code = process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            raise
-    assert code == 0, f"Ctrl-C did not stop the stack cleanly:\n{log.read_text()}"
+        codes = [launched.stop() for launched in stacks]
+    for launched, code in zip(stacks, codes, strict=True):
+        assert code == 0, f"Ctrl-C did not stop the stack cleanly:\n{launched.running.log.read_text()}"
+
+
+@pytest.fixture(scope="session")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningStack]:
+    """The stack, serving, for the whole session; stopped with SIGINT, which must exit 0."""
+    with serving(launch_stack(tmp_path_factory.mktemp("stack"))) as (running,):
+        yield running
