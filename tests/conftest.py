@@ -8,6 +8,9 @@ template's resources asks for ``aws``, which provisions template.yaml afresh on 
 (about 15 ms) and gives the ``LocalResources``. Physical names are deterministic, so the
 functions' environment, set once in ``os.environ`` at session start, stays true for every test.
 
+moto's KMS Sign is corrected for the session (``tests/moto_kms.py``: MessageType=DIGEST signs the
+digest as it is, disabled keys sign nothing).
+
 Fixtures: ``aws``, ``load_function`` (``functions/<dir>/app.py`` as module ``astca_fn_<dir>``,
 imported once per session) and ``lambda_context``. The helpers behind them live in ``local/``,
 so the local stack uses the same code.
@@ -34,8 +37,10 @@ from moto.core.base_backend import BackendDict  # noqa: E402
 from local import functions  # noqa: E402
 from local.resources import LocalResources, Provisioner  # noqa: E402
 from local.template import Template  # noqa: E402
+from tests.moto_kms import patch_kms_sign  # noqa: E402
 
 TEMPLATE = Template.load()
+patch_kms_sign()  # KMS Sign honours MessageType=DIGEST and refuses disabled keys (tests/moto_kms.py)
 
 
 @pytest.fixture(scope="session", autouse=True)

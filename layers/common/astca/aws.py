@@ -10,6 +10,7 @@ from botocore.config import Config
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
+    from mypy_boto3_kms import KMSClient
     from mypy_boto3_secretsmanager import SecretsManagerClient
     from mypy_boto3_sqs import SQSClient
 
@@ -33,3 +34,9 @@ def sqs() -> SQSClient:
 def secretsmanager() -> SecretsManagerClient:
     """The Secrets Manager client of this container."""
     return boto3.client("secretsmanager", config=CLIENT_CONFIG)
+
+
+@cache
+def kms() -> KMSClient:
+    """The KMS client of this container (only ``astca.issuance`` uses it)."""
+    return boto3.client("kms", config=CLIENT_CONFIG)

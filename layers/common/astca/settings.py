@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from functools import cache
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, field_validator
 
 PREFIX = "ASTCA_"
 
@@ -28,6 +28,9 @@ def _comma_separated(value: object) -> object:
 
 
 CommaSeparated = Annotated[tuple[str, ...], BeforeValidator(_comma_separated)]
+
+# The KMS key specs a CA key may have: the allow-list of astca.issuance.kms.ALGORITHMS.
+CaKeySpec = Literal["ECC_NIST_P256", "ECC_NIST_P384", "RSA_2048", "RSA_3072", "RSA_4096"]
 
 
 class Settings(BaseModel):
@@ -74,6 +77,25 @@ class Settings(BaseModel):
         default="X-Forwarded-Client-Cert",
         description="Header a trusted TLS terminator puts the client certificate in (Envoy XFCC or URL-encoded PEM)",
     )
+
+    # CA hierarchy (the bootstrap creates the root and issuer CA keys behind {prefix}/root and {prefix}/issuer)
+    ca_alias_prefix: str = Field(
+        default="alias/astca",
+        pattern=r"^alias/[A-Za-z0-9_-]+(/[A-Za-z0-9_-]+)*$",
+        max_length=200,
+        description="KMS alias prefix of the CA keys: {prefix}/root and {prefix}/issuer (never under alias/aws/)",
+    )
+    ca_key_spec: CaKeySpec = Field(
+        default="ECC_NIST_P256",
+        description="KMS key spec of CA keys the bootstrap creates (existing keys stay)",
+    )
+
+    @field_validator("ca_alias_prefix")
+    @classmethod
+    def _not_an_aws_alias(cls, value: str) -> str:
+        if value == "alias/aws" or value.startswith("alias/aws/"):
+            raise ValueError("alias/aws/ is reserved for AWS managed keys")
+        return value
 
 
 def load_settings(environ: Mapping[str, str]) -> Settings:

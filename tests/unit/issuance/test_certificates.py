@@ -1,0 +1,451 @@
+"""CA certificates signed through KMS: RFC 5280 profiles, validity inside the issuer's, and openssl agrees."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.serialization import Encoding
+from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID, SignatureAlgorithmOID
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from astca import catalog, clock
+from astca.catalog import CaError
+from astca.issuance.certificates import (
+    BACKDATE,
+    ISSUER_CA,
+    ROOT_CA,
+    SIGNER_CA,
+    is_subject_text,
+    issuer_ca_certificate,
+    root_ca_certificate,
+    sign_certificate,
+    signer_ca_certificate,
+)
+from astca.issuance.kms import KmsSigner
+
+SignerFactory = Callable[..., KmsSigner]
+SIGNER_ID = "01KAX3Z6F8Q9W2M4N7P5R3T1V1"
+
+
+@dataclass(frozen=True)
+class Chain:
+    """Root, issuer and a tenant's signer CA, each with the KMS signer of its key."""
+
+    root: x509.Certificate
+    root_signer: KmsSigner
+    issuer: x509.Certificate
+    issuer_signer: KmsSigner
+    signer: x509.Certificate
+    signer_signer: KmsSigner
+
+
+def make_chain(new_signer: SignerFactory, key_spec: str = "ECC_NIST_P256", **signer_args: Any) -> Chain:
+    root_signer, issuer_signer, signer_signer = (
+        new_signer(key_spec),
+        new_signer(key_spec),
+        new_signer(key_spec),
+    )
+    root = root_ca_certificate(root_signer)
+    issuer = issuer_ca_certificate(issuer_signer.public_key(), root, root_signer)
+    arguments: dict[str, Any] = {"tenant": "acme", "signer_id": SIGNER_ID, "name": "Acme devices"}
+    signer = signer_ca_certificate(
+        **{**arguments, **signer_args},
+        public_key=signer_signer.public_key(),
+        issuer_certificate=issuer,
+        issuer_signer=issuer_signer,
+    )
+    return Chain(root, root_signer, issuer, issuer_signer, signer, signer_signer)
+
+
+@pytest.fixture
+def chain(new_signer: SignerFactory) -> Chain:
+    return make_chain(new_signer)
+
+
+def extension[T: x509.ExtensionType](certificate: x509.Certificate, kind: type[T]) -> x509.Extension[T]:
+    return certificate.extensions.get_extension_for_class(kind)
+
+
+def ski(certificate: x509.Certificate) -> bytes:
+    return extension(certificate, x509.SubjectKeyIdentifier).value.digest
+
+
+def aki(certificate: x509.Certificate) -> bytes | None:
+    return extension(certificate, x509.AuthorityKeyIdentifier).value.key_identifier
+
+
+def device_certificate(chain: Chain, *, sans: int = 1) -> x509.Certificate:
+    """An end-entity certificate under the signer CA (the device's key is local here), ``sans`` DNS names."""
+    device_key = ec.generate_private_key(ec.SECP256R1())
+    now = clock.utcnow()
+    builder = (
+        x509.CertificateBuilder()
+        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "device-1")]))
+        .issuer_name(chain.signer.subject)
+        .public_key(device_key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - BACKDATE)
+        .not_valid_after(now + timedelta(days=30))
+        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+        .add_extension(
+            x509.KeyUsage(True, False, False, False, False, False, False, False, False), critical=True
+        )
+        .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.CLIENT_AUTH]), critical=False)
+        .add_extension(
+            x509.SubjectAlternativeName([x509.DNSName(f"d{n}.devices.acme.example") for n in range(sans)]),
+            critical=False,
+        )
+        .add_extension(x509.SubjectKeyIdentifier.from_public_key(device_key.public_key()), critical=False)
+        .add_extension(
+            x509.AuthorityKeyIdentifier.from_issuer_subject_key_identifier(
+                extension(chain.signer, x509.SubjectKeyIdentifier).value
+            ),
+            critical=False,
+        )
+    )
+    return sign_certificate(builder, chain.signer_signer, issuer=chain.signer)
+
+
+def openssl(*args: str) -> subprocess.CompletedProcess[str]:
+    if shutil.which("openssl") is None:
+        pytest.skip("openssl is not installed")
+    return subprocess.run(["openssl", *args], capture_output=True, text=True, check=False)
+
+
+def write(path: Path, *certificates: x509.Certificate) -> str:
+    path.write_bytes(b"".join(certificate.public_bytes(Encoding.PEM) for certificate in certificates))
+    return str(path)
+
+
+# ---------------------------------------------------------------------------------------- profiles
+
+
+def test_the_root_is_a_self_signed_ca_without_a_path_length(chain: Chain) -> None:
+    root = chain.root
+    constraints = extension(root, x509.BasicConstraints)
+    usage = extension(root, x509.KeyUsage)
+
+    assert root.subject.rfc4514_string() == "CN=astca Root CA,O=astca"
+    assert root.issuer == root.subject
+    assert root.version is x509.Version.v3
+    assert (constraints.critical, constraints.value.ca, constraints.value.path_length) == (True, True, None)
+    assert usage.critical
+    assert (usage.value.key_cert_sign, usage.value.crl_sign, usage.value.digital_signature) == (
+        True,
+        True,
+        False,
+    )
+    assert ski(root) == x509.SubjectKeyIdentifier.from_public_key(chain.root_signer.public_key()).digest
+    assert aki(root) == ski(root)
+    assert root.signature_algorithm_oid == SignatureAlgorithmOID.ECDSA_WITH_SHA256
+    root.verify_directly_issued_by(root)
+
+
+def test_the_issuer_ca_is_signed_by_the_root_with_path_length_one(chain: Chain) -> None:
+    issuer = chain.issuer
+
+    assert issuer.subject.rfc4514_string() == "CN=astca Issuer CA,O=astca"
+    assert issuer.issuer == chain.root.subject
+    assert extension(issuer, x509.BasicConstraints).value.path_length == 1
+    assert extension(issuer, x509.KeyUsage).value.key_cert_sign
+    assert aki(issuer) == ski(chain.root)
+    assert issuer.public_key() == chain.issuer_signer.public_key()
+    issuer.verify_directly_issued_by(chain.root)
+
+
+def test_a_signer_ca_names_its_tenant_and_id_and_ends_the_ca_path(chain: Chain) -> None:
+    signer = chain.signer
+    usage = extension(signer, x509.KeyUsage).value
+
+    assert signer.subject.rfc4514_string() == f"2.5.4.5={SIGNER_ID},CN=Acme devices,OU=acme,O=astca"
+    assert signer.subject.get_attributes_for_oid(NameOID.SERIAL_NUMBER)[0].value == SIGNER_ID
+    assert extension(signer, x509.BasicConstraints).critical
+    assert extension(signer, x509.BasicConstraints).value.path_length == 0
+    assert (usage.digital_signature, usage.key_cert_sign, usage.crl_sign) == (True, True, True)
+    assert aki(signer) == ski(chain.issuer)
+    signer.verify_directly_issued_by(chain.issuer)
+
+
+def test_serials_are_positive_random_and_at_least_64_bits(new_signer: SignerFactory) -> None:
+    signer = new_signer()
+
+    serials = [root_ca_certificate(signer).serial_number for _ in range(12)]
+
+    assert len(set(serials)) == len(serials)
+    assert all(2**64 < serial < 2**159 for serial in serials)
+
+
+def test_validity_is_backdated_and_lasts_the_profile_default(chain: Chain) -> None:
+    now = clock.utcnow()
+
+    for certificate, profile in ((chain.root, ROOT_CA), (chain.issuer, ISSUER_CA), (chain.signer, SIGNER_CA)):
+        not_before, not_after = certificate.not_valid_before_utc, certificate.not_valid_after_utc
+        assert now - BACKDATE - timedelta(seconds=5) <= not_before <= now - BACKDATE + timedelta(seconds=1)
+        assert abs(not_after - (not_before + BACKDATE + profile.validity)) <= timedelta(seconds=5)
+    assert ROOT_CA.validity >= timedelta(days=20 * 365)
+    assert ISSUER_CA.validity >= timedelta(days=10 * 365)
+    assert SIGNER_CA.validity >= timedelta(days=5 * 365)
+
+
+def test_validity_never_leaves_the_issuers(new_signer: SignerFactory) -> None:
+    root_signer, issuer_signer, signer_signer = new_signer(), new_signer(), new_signer()
+    root = root_ca_certificate(root_signer, validity=timedelta(days=400))
+    later = clock.utcnow() + timedelta(days=1)
+
+    issuer = issuer_ca_certificate(issuer_signer.public_key(), root, root_signer, now=later)
+    signer = signer_ca_certificate(
+        tenant="acme",
+        signer_id=SIGNER_ID,
+        name="n",
+        public_key=signer_signer.public_key(),
+        issuer_certificate=issuer,
+        issuer_signer=issuer_signer,
+        now=clock.utcnow() - timedelta(days=2),
+    )
+
+    assert issuer.not_valid_after_utc == root.not_valid_after_utc
+    assert signer.not_valid_after_utc == root.not_valid_after_utc
+    assert signer.not_valid_before_utc == issuer.not_valid_before_utc
+
+
+def test_no_certificate_outlives_an_expired_issuer(chain: Chain) -> None:
+    with pytest.raises(CaError) as error:
+        signer_ca_certificate(
+            tenant="acme",
+            signer_id=SIGNER_ID,
+            name="n",
+            public_key=chain.signer_signer.public_key(),
+            issuer_certificate=chain.issuer,
+            issuer_signer=chain.issuer_signer,
+            now=chain.issuer.not_valid_after_utc + timedelta(minutes=2),
+        )
+
+    assert error.value.entry is catalog.SIGNER_ERROR
+    assert "no validity left" in error.value.detail
+
+
+def test_p384_keys_sign_with_sha384(new_signer: SignerFactory) -> None:
+    chain = make_chain(new_signer, "ECC_NIST_P384")
+
+    assert chain.issuer.signature_algorithm_oid == SignatureAlgorithmOID.ECDSA_WITH_SHA384
+    assert chain.signer.signature_hash_algorithm is not None
+    assert chain.signer.signature_hash_algorithm.name == "sha384"
+
+
+# ---------------------------------------------------------------------------------------- signing
+
+
+def test_a_certificate_over_4096_tbs_bytes_is_signed_as_a_digest(
+    chain: Chain, sign_requests: list[dict[str, Any]]
+) -> None:
+    certificate = device_certificate(chain, sans=200)
+
+    assert len(certificate.tbs_certificate_bytes) > 4096
+    assert sign_requests[-1]["MessageType"] == "DIGEST"
+    certificate.verify_directly_issued_by(chain.signer)
+
+
+def test_the_issuer_certificate_must_hold_the_signing_key(chain: Chain) -> None:
+    builder = x509.CertificateBuilder(
+        subject_name=chain.signer.subject,
+        issuer_name=chain.issuer.subject,
+        public_key=chain.signer.public_key(),
+        serial_number=x509.random_serial_number(),
+        not_valid_before=chain.signer.not_valid_before_utc,
+        not_valid_after=chain.signer.not_valid_after_utc,
+    )
+
+    with pytest.raises(CaError) as error:
+        sign_certificate(builder, chain.root_signer, issuer=chain.issuer)
+
+    assert error.value.entry is catalog.SIGNER_ERROR
+
+
+def test_lint_sees_the_tbs_before_kms_signs_and_can_stop_it(
+    chain: Chain, sign_requests: list[dict[str, Any]]
+) -> None:
+    drafts: list[x509.Certificate] = []
+
+    def refuse(draft: x509.Certificate) -> None:
+        raise CaError(catalog.ISSUANCE_FAILED, "lint: refused")
+
+    with pytest.raises(CaError, match="lint: refused"):
+        sign_certificate(_device_builder(chain), chain.signer_signer, issuer=chain.signer, lint=refuse)
+    refused_requests = len(sign_requests)
+    certificate = sign_certificate(
+        _device_builder(chain), chain.signer_signer, issuer=chain.signer, lint=drafts.append
+    )
+
+    assert refused_requests == 0
+    assert len(sign_requests) == 1
+    assert certificate.tbs_certificate_bytes == drafts[0].tbs_certificate_bytes
+    assert certificate.signature != drafts[0].signature
+
+
+def _device_builder(chain: Chain) -> x509.CertificateBuilder:
+    key = ec.generate_private_key(ec.SECP256R1())
+    return x509.CertificateBuilder(
+        subject_name=x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "device-2")]),
+        issuer_name=chain.signer.subject,
+        public_key=key.public_key(),
+        serial_number=7,
+        not_valid_before=chain.signer.not_valid_before_utc,
+        not_valid_after=chain.signer.not_valid_after_utc,
+    )
+
+
+def test_a_self_signed_certificate_must_name_itself_as_issuer(chain: Chain) -> None:
+    builder = x509.CertificateBuilder(
+        subject_name=chain.root.subject,
+        issuer_name=chain.issuer.subject,
+        public_key=chain.root_signer.public_key(),
+        serial_number=1,
+        not_valid_before=chain.root.not_valid_before_utc,
+        not_valid_after=chain.root.not_valid_after_utc,
+    )
+
+    with pytest.raises(CaError, match="does not verify"):
+        sign_certificate(builder, chain.root_signer)
+
+
+# ---------------------------------------------------------------------------------------- subjects
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    name=st.text(min_size=1, max_size=64).filter(is_subject_text),
+    tenant=st.from_regex(r"[a-z0-9]([a-z0-9_-]{0,61}[a-z0-9])?", fullmatch=True),
+)
+def test_any_name_and_tenant_are_carried_exactly(chain: Chain, name: str, tenant: str) -> None:
+    signer = signer_ca_certificate(
+        tenant=tenant,
+        signer_id=SIGNER_ID,
+        name=name,
+        public_key=chain.signer_signer.public_key(),
+        issuer_certificate=chain.issuer,
+        issuer_signer=chain.issuer_signer,
+    )
+
+    parsed = x509.load_der_x509_certificate(signer.public_bytes(Encoding.DER))
+    assert parsed.subject.get_attributes_for_oid(NameOID.COMMON_NAME)[0].value == name
+    assert parsed.subject.get_attributes_for_oid(NameOID.ORGANIZATIONAL_UNIT_NAME)[0].value == tenant
+    parsed.verify_directly_issued_by(chain.issuer)
+
+
+@given(text=st.text(max_size=80))
+def test_subject_text_is_1_to_64_utf8_bytes_without_controls(text: str) -> None:
+    controls = any(ord(char) < 0x20 or 0x7F <= ord(char) <= 0x9F for char in text)
+    surrogates = any(0xD800 <= ord(char) <= 0xDFFF for char in text)
+    expected = bool(text) and not controls and not surrogates and len(text.encode("utf-8")) <= 64
+
+    assert is_subject_text(text) is expected
+
+
+def test_the_subject_bound_counts_utf8_bytes() -> None:
+    assert is_subject_text("n" * 64)
+    assert is_subject_text("ü" * 32)
+    assert not is_subject_text("ü" * 33)
+    assert not is_subject_text("\ud800")
+
+
+@pytest.mark.parametrize(
+    ("tenant", "signer_id", "name"),
+    [
+        ("acme", SIGNER_ID, ""),
+        ("acme", SIGNER_ID, "n" * 65),
+        ("acme", SIGNER_ID, "\U00010000" * 17),
+        ("acme", SIGNER_ID, "line\nbreak"),
+        ("", SIGNER_ID, "n"),
+        ("acme", "", "n"),
+        ("acme", "x" * 65, "n"),
+        ("acme", "ümlaut", "n"),
+    ],
+)
+def test_names_a_certificate_cannot_carry_are_refused(
+    chain: Chain, tenant: str, signer_id: str, name: str
+) -> None:
+    with pytest.raises(ValueError, match="must be 1-64"):
+        signer_ca_certificate(
+            tenant=tenant,
+            signer_id=signer_id,
+            name=name,
+            public_key=chain.signer_signer.public_key(),
+            issuer_certificate=chain.issuer,
+            issuer_signer=chain.issuer_signer,
+        )
+
+
+# ---------------------------------------------------------------------------------------- openssl
+
+
+@pytest.mark.parametrize("key_spec", ["ECC_NIST_P256", "ECC_NIST_P384", "RSA_2048"])
+def test_openssl_verifies_the_chain_strictly(
+    new_signer: SignerFactory, tmp_path: Path, key_spec: str
+) -> None:
+    chain = make_chain(new_signer, key_spec)
+    root = write(tmp_path / "root.pem", chain.root)
+    issuer = write(tmp_path / "issuer.pem", chain.issuer)
+    untrusted = write(tmp_path / "untrusted.pem", chain.issuer, chain.signer)
+
+    for target, intermediates in (
+        (write(tmp_path / "signer.pem", chain.signer), issuer),
+        (write(tmp_path / "device.pem", device_certificate(chain)), untrusted),
+    ):
+        result = openssl("verify", "-x509_strict", "-CAfile", root, "-untrusted", intermediates, target)
+        assert result.returncode == 0, result.stderr
+        assert result.stdout.strip() == f"{target}: OK"
+
+
+def test_openssl_refuses_a_device_certificate_when_the_signer_is_not_in_the_path(
+    chain: Chain, tmp_path: Path
+) -> None:
+    root = write(tmp_path / "root.pem", chain.root)
+    issuer = write(tmp_path / "issuer.pem", chain.issuer)
+    device = write(tmp_path / "device.pem", device_certificate(chain))
+
+    result = openssl("verify", "-x509_strict", "-CAfile", root, "-untrusted", issuer, device)
+
+    assert result.returncode != 0
+
+
+def test_openssl_reads_the_signer_ca_as_intended(chain: Chain, tmp_path: Path) -> None:
+    path = write(tmp_path / "signer.pem", chain.signer)
+
+    text = openssl("x509", "-in", path, "-noout", "-text", "-nameopt", "show_type,sep_comma_plus_space")
+
+    assert text.returncode == 0, text.stderr
+    for expected in (
+        "Version: 3 (0x2)",
+        "Signature Algorithm: ecdsa-with-SHA256",
+        "Issuer: O=UTF8STRING:astca, CN=UTF8STRING:astca Issuer CA",
+        f"OU=UTF8STRING:acme, CN=UTF8STRING:Acme devices, serialNumber=PRINTABLESTRING:{SIGNER_ID}",
+        "X509v3 Basic Constraints: critical",
+        "CA:TRUE, pathlen:0",
+        "X509v3 Key Usage: critical",
+        "Digital Signature, Certificate Sign, CRL Sign",
+        "X509v3 Subject Key Identifier",
+        "X509v3 Authority Key Identifier",
+    ):
+        assert expected in text.stdout
+
+
+def test_openssl_reads_the_der_cryptography_assembled(chain: Chain, tmp_path: Path) -> None:
+    path = tmp_path / "root.der"
+    path.write_bytes(chain.root.public_bytes(Encoding.DER))
+
+    result = openssl("x509", "-inform", "DER", "-in", str(path), "-noout", "-fingerprint", "-sha256")
+
+    assert result.returncode == 0, result.stderr
+    expected = chain.root.fingerprint(hashes.SHA256()).hex(":").upper()
+    assert result.stdout.strip().endswith(expected)
