@@ -34,6 +34,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext  # noqa: E402
 from moto import mock_aws  # noqa: E402
 from moto.core.base_backend import BackendDict  # noqa: E402
 
+from astca.issuance.hierarchy import forget_hierarchies  # noqa: E402
 from local import functions  # noqa: E402
 from local.resources import LocalResources, Provisioner  # noqa: E402
 from local.template import Template  # noqa: E402
@@ -67,6 +68,12 @@ def aws(_moto: tuple[Provisioner, LocalResources], _fresh_backends: None) -> Loc
     resources = provisioner.provision(TEMPLATE)
     assert resources.environments == first.environments, "provisioning must give the same names every time"
     return resources
+
+
+@pytest.fixture(autouse=True)
+def _fresh_ca_hierarchy() -> None:
+    """load_hierarchy's per-container cache starts empty, like the table of every test."""
+    forget_hierarchies()
 
 
 @pytest.fixture(scope="session")
