@@ -4,8 +4,9 @@ Works the same under moto's in-process ``mock_aws`` and against a moto server (`
 Everything is read from the template: a resource is provisioned after the resources it references
 (so a DLQ exists before the queue whose RedrivePolicy names it), and its physical name is
 ``astca-<LogicalId>`` unless the template names it. Provisioning twice against the same backend
-reuses a table or secret that already exists. Not modelled locally: point-in-time recovery, SSE
-settings, key policies and tags (moto does not enforce them).
+reuses a table or secret that already exists. Custom resources, when asked for, come last: their
+function runs in-process on a Create event (``local.custom_resources``). Not modelled locally:
+point-in-time recovery, SSE settings, key policies and tags (moto does not enforce them).
 """
 
 from __future__ import annotations
@@ -137,10 +138,19 @@ class Provisioner:
         """The account moto answers as."""
         return str(self._sts.get_caller_identity()["Account"])
 
-    def provision(self, template: Template, *, parameters: Mapping[str, Any] | None = None) -> LocalResources:
+    def provision(
+        self,
+        template: Template,
+        *,
+        parameters: Mapping[str, Any] | None = None,
+        custom_resources: bool = False,
+    ) -> LocalResources:
         """Create every table, queue, secret, KMS key and alias of ``template``; resolve the functions' env.
 
         ``parameters`` override the template parameters' defaults, as ``--parameter-overrides`` does.
+        With ``custom_resources`` each custom resource then runs its function on a Create event
+        (``local.custom_resources``), as CloudFormation would: ``make run`` asks for them; tests, which
+        provision for every test, ask only where they need them (the ``ca`` fixture).
         """
         creators: dict[str, Callable[[str, Mapping[str, Any]], Physical]] = {
             TABLE: self._table,
@@ -161,7 +171,7 @@ class Provisioner:
             logical_id: _as_environment(resolver.resolve(function.environment))
             for logical_id, function in template.functions.items()
         }
-        return LocalResources(
+        resources = LocalResources(
             template=template,
             region=self.region,
             account_id=self.account_id,
@@ -169,6 +179,11 @@ class Provisioner:
             environments=environments,
             parameters=dict(parameters or {}),
         )
+        if not custom_resources:
+            return resources
+        from local.custom_resources import provision_custom_resources  # it builds on this module
+
+        return provision_custom_resources(resources)
 
     def _table(self, logical_id: str, props: Mapping[str, Any]) -> Physical:
         name = str(props.get("TableName") or f"{NAME_PREFIX}-{logical_id}")

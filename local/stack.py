@@ -1,7 +1,8 @@
 """``make run``: the whole service in one process: moto server, the template's resources, gateway and pollers.
 
 Start order: a moto server (``ASTCA_MOTO_PORT``, default 4566) that every boto3 client reaches
-through ``AWS_ENDPOINT_URL``; the template's resources provisioned on it; then the components that
+through ``AWS_ENDPOINT_URL``; the template's resources provisioned on it, custom resources last
+(the CA hierarchy's bootstrap runs there, as at deploy time); then the components that
 ``COMPONENTS`` builds (the gateway on ``ASTCA_HOST``:``ASTCA_PORT``, default 127.0.0.1:3000, and one
 poller per SQS or DynamoDB event source); last, every function imported once (its cold start).
 Ctrl-C or SIGTERM stops the components in reverse order and exits 0.
@@ -12,7 +13,7 @@ and put it in ``COMPONENTS`` before ``gateway``, so it serves before the first r
 functions must know about it goes in as the template would take it: a parameter override in
 ``StackConfig.parameters`` (``{"OidcBaseUrl": "http://127.0.0.1:8081"}``, resolved into
 ASTCA_OIDC_BASE_URL at provisioning), or else ``context.functions.override_environment(...)``,
-which works until a function is imported.
+which works until a function is imported (a custom resource's function is imported at provisioning).
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ import boto3
 from local import dev_idp
 from local.aws_env import use_local_aws
 from local.components import Component
+from local.custom_resources import custom_resource_ids
 from local.docs import docs_pages
 from local.functions import LocalFunctions
 from local.gateway import Gateway, GatewayServer
@@ -206,7 +208,11 @@ class Stack:
         """Start moto, provision, start every component, import every function."""
         use_local_aws(self.config.endpoint_url)
         self._start(MotoServer(host=self.config.host, port=self.config.moto_port))
-        resources = Provisioner().provision(self.template, parameters=self.config.parameters)
+        resources = Provisioner().provision(
+            self.template, parameters=self.config.parameters, custom_resources=True
+        )
+        for logical_id in custom_resource_ids(self.template):
+            logger.info("provisioned %s: %s", logical_id, resources.physical[logical_id].ref)
         context = StackContext(self.config, self.template, resources, LocalFunctions(resources))
         for factory in self.factories:
             for component in factory(context):

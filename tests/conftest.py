@@ -9,9 +9,10 @@ template's resources asks for ``aws``, which provisions template.yaml afresh on 
 functions' environment, set once in ``os.environ`` at session start, stays true for every test.
 
 moto's KMS Sign is corrected for the session (``tests/moto_kms.py``: MessageType=DIGEST signs the
-digest as it is, disabled keys sign nothing).
+digest as it is, disabled keys sign nothing). ``ca`` adds the template's custom resources to
+``aws``: the CA hierarchy, bootstrapped through its custom resource function.
 
-Fixtures: ``aws``, ``load_function`` (``functions/<dir>/app.py`` as module ``astca_fn_<dir>``,
+Fixtures: ``aws``, ``ca``, ``load_function`` (``functions/<dir>/app.py`` as module ``astca_fn_<dir>``,
 imported once per session) and ``lambda_context``. The helpers behind them live in ``local/``,
 so the local stack uses the same code.
 """
@@ -36,6 +37,7 @@ from moto.core.base_backend import BackendDict  # noqa: E402
 
 from astca.issuance.hierarchy import forget_hierarchies  # noqa: E402
 from local import functions  # noqa: E402
+from local.custom_resources import provision_custom_resources  # noqa: E402
 from local.resources import LocalResources, Provisioner  # noqa: E402
 from local.template import Template  # noqa: E402
 from tests.moto_kms import patch_kms_sign  # noqa: E402
@@ -74,6 +76,16 @@ def aws(_moto: tuple[Provisioner, LocalResources], _fresh_backends: None) -> Loc
 def _fresh_ca_hierarchy() -> None:
     """load_hierarchy's per-container cache starts empty, like the table of every test."""
     forget_hierarchies()
+
+
+@pytest.fixture
+def ca(aws: LocalResources) -> LocalResources:
+    """``aws`` plus the template's custom resources: the CA hierarchy bootstrapped as a deploy does it.
+
+    Opt-in because it costs about 40 ms (KMS keys, two signatures, the custom resource's HTTP answer)
+    on top of ``aws``'s 20; ``astca.issuance.hierarchy.load_hierarchy`` then reads the hierarchy.
+    """
+    return provision_custom_resources(aws)
 
 
 @pytest.fixture(scope="session")
