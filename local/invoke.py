@@ -71,7 +71,7 @@ def main(argv: list[str] | None = None) -> int:
     from moto import mock_aws
 
     with mock_aws(), contextlib.redirect_stdout(sys.stderr):
-        resources = Provisioner().provision(template)
+        resources = Provisioner().provision(template, custom_resources=True)
         try:
             result = invoke(resources, args.function, event)
         except Exception as exc:  # noqa: BLE001 - reported the way Lambda reports it

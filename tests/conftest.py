@@ -27,7 +27,11 @@ use_local_aws()
 for _name in [name for name in os.environ if name.startswith("ASTCA_")]:
     del os.environ[_name]  # a developer's shell must not change what the tests see
 
-from collections.abc import Callable, Iterator  # noqa: E402 - the environment comes first
+import json  # noqa: E402 - the environment comes first
+import socket  # noqa: E402
+import urllib.parse  # noqa: E402
+import urllib.request  # noqa: E402
+from collections.abc import Callable, Iterator  # noqa: E402
 from types import ModuleType  # noqa: E402
 
 import pytest  # noqa: E402
@@ -36,7 +40,7 @@ from moto import mock_aws  # noqa: E402
 from moto.core.base_backend import BackendDict  # noqa: E402
 
 from astca.issuance.hierarchy import forget_hierarchies  # noqa: E402
-from local import functions  # noqa: E402
+from local import dev_idp, functions  # noqa: E402
 from local.custom_resources import provision_custom_resources  # noqa: E402
 from local.resources import LocalResources, Provisioner  # noqa: E402
 from local.template import Template  # noqa: E402
@@ -46,12 +50,26 @@ TEMPLATE = Template.load()
 patch_kms_sign()  # KMS Sign honours MessageType=DIGEST and refuses disabled keys (tests/moto_kms.py)
 
 
+@pytest.fixture(scope="session")
+def idp_url() -> Iterator[str]:
+    """The development IdP, serving for the whole session; the functions' ASTCA_OIDC_BASE_URL."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = dev_idp.serve(port)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
 @pytest.fixture(scope="session", autouse=True)
-def _moto() -> Iterator[tuple[Provisioner, LocalResources]]:
+def _moto(idp_url: str) -> Iterator[tuple[Provisioner, LocalResources]]:
     """One mock_aws for the session; the functions' environment from a first provisioning."""
     with mock_aws():
         provisioner = Provisioner()
-        resources = provisioner.provision(TEMPLATE)
+        resources = provisioner.provision(TEMPLATE, parameters={"OidcBaseUrl": idp_url})
         for logical_id, environment in resources.environments.items():
             functions.apply_environment(logical_id, environment)
         yield provisioner, resources
@@ -67,9 +85,24 @@ def _fresh_backends(_moto: tuple[Provisioner, LocalResources]) -> None:
 def aws(_moto: tuple[Provisioner, LocalResources], _fresh_backends: None) -> LocalResources:
     """The template's tables, queues and secrets, provisioned afresh on the empty moto of this test."""
     provisioner, first = _moto
-    resources = provisioner.provision(TEMPLATE)
+    resources = provisioner.provision(TEMPLATE, parameters=first.parameters)
     assert resources.environments == first.environments, "provisioning must give the same names every time"
     return resources
+
+
+@pytest.fixture(scope="session")
+def token(idp_url: str) -> Callable[..., str]:
+    """``token(realm, user)``: an access token of the development IdP (users admin and device)."""
+
+    def issue(realm: str = "acme", user: str = "admin") -> str:
+        form = urllib.parse.urlencode(
+            {"grant_type": "password", "client_id": "astca-dev", "username": user, "password": user}
+        ).encode()
+        url = f"{idp_url}/realms/{realm}/protocol/openid-connect/token"
+        with urllib.request.urlopen(urllib.request.Request(url, data=form), timeout=5) as response:
+            return str(json.load(response)["access_token"])
+
+    return issue
 
 
 @pytest.fixture(autouse=True)

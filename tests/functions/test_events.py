@@ -33,10 +33,10 @@ def test_every_function_has_a_sample_event() -> None:
 
 
 @pytest.mark.parametrize("path", sorted(SAMPLES), ids=lambda path: path.name)
-def test_sample_event_is_answered(aws: LocalResources, path: Path) -> None:
+def test_sample_event_is_answered(ca: LocalResources, path: Path) -> None:
     event = json.loads(path.read_text(encoding="utf-8"))
 
-    answer = invoke(aws, SAMPLES[path], event)
+    answer = invoke(ca, SAMPLES[path], event)
 
     if event.get("version") == "2.0":
         assert answer["statusCode"] < 500, answer

@@ -65,7 +65,7 @@ def test_the_functions_environment_points_at_the_resources(aws: LocalResources) 
 
 
 def test_provisioning_again_reuses_what_exists(aws: LocalResources) -> None:
-    again = Provisioner().provision(Template.load())
+    again = Provisioner().provision(Template.load(), parameters=aws.parameters)
 
     assert again.environments == aws.environments
 

@@ -21,6 +21,7 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValida
 from aws_lambda_powertools.event_handler.request import Request
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
+from pydantic import BaseModel
 
 from astca import catalog
 from astca.catalog import CaError, ErrorEntry
@@ -171,6 +172,26 @@ def create_app() -> APIGatewayHttpResolver:
         return respond(CaError(catalog.BAD_REQUEST, f"no route for {event.http_method} {event.path}"))
 
     return app
+
+
+def json_response(
+    model: BaseModel, *, status: int, headers: Mapping[str, str] | None = None
+) -> Response[str]:
+    """A JSON answer with a status other than 200 (Powertools leaves a model body in a Response unencoded)."""
+    return Response(
+        status_code=status,
+        content_type="application/json",
+        body=model.model_dump_json(by_alias=True),
+        headers=dict(headers or {}),
+    )
+
+
+def documented(status: int, description: str, model: type[BaseModel] | None = None) -> dict[int, Any]:
+    """An OpenAPI ``responses`` entry for ``status``, with ``model`` as its JSON body."""
+    entry: dict[str, Any] = {"description": description}
+    if model is not None:
+        entry["content"] = {"application/json": {"model": model}}
+    return {status: entry}
 
 
 def lambda_handler(app: APIGatewayHttpResolver, *, needs: Needs | None = None) -> LambdaHandler:
