@@ -162,6 +162,13 @@ class _RequestHandler(BaseHTTPRequestHandler):
         """Silence the default access log; ``_serve`` logs each request once."""
 
 
+class _BurstServer(ThreadingHTTPServer):
+    """A ThreadingHTTPServer that takes a burst of connections (the default backlog is 5, API Gateway's 200)."""
+
+    request_queue_size = 256
+    daemon_threads = True
+
+
 class GatewayServer:
     """The gateway on a ThreadingHTTPServer: one thread per connection, stopped by ``stop``."""
 
@@ -169,8 +176,7 @@ class GatewayServer:
 
     def __init__(self, gateway: Gateway, *, host: str, port: int) -> None:
         handler = type("GatewayRequestHandler", (_RequestHandler,), {"gateway": gateway})
-        self._server = ThreadingHTTPServer((host, port), handler)
-        self._server.daemon_threads = True
+        self._server = _BurstServer((host, port), handler)
         self._thread = threading.Thread(
             target=self._server.serve_forever, kwargs={"poll_interval": 0.1}, name="gateway", daemon=True
         )

@@ -19,6 +19,7 @@ import subprocess
 import sys
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -57,6 +58,24 @@ class RunningStack:
     def queue_url(self, logical_id: str) -> str:
         """The URL of one of the template's queues."""
         return str(self.client("sqs").get_queue_url(QueueName=f"{NAME_PREFIX}-{logical_id}")["QueueUrl"])
+
+    def token(self, realm: str, user: str) -> str:
+        """A password-grant token of the development IdP (users admin and device)."""
+        form = urllib.parse.urlencode(
+            {"grant_type": "password", "client_id": "astca-dev", "username": user, "password": user}
+        ).encode()
+        answer = request(f"{self.idp_url}/realms/{realm}/protocol/openid-connect/token", "POST", body=form)
+        assert answer.status == 200, answer.body
+        return str(answer.json()["access_token"])
+
+    def call(self, method: str, path: str, *, token: str | None = None, body: Any = None) -> Answer:
+        """One API request, with a bearer token and a JSON body when given."""
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        data = None
+        if body is not None:
+            headers["Content-Type"] = "application/json"
+            data = json.dumps(body).encode()
+        return request(f"{self.base_url}{path}", method, headers=headers, body=data)
 
 
 @dataclass(frozen=True)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import urllib.parse
 
 import pytest
 
@@ -12,18 +11,8 @@ from tests.e2e.conftest import RunningStack, request
 pytestmark = pytest.mark.e2e
 
 
-def token(stack: RunningStack, realm: str, user: str) -> str:
-    """A password-grant token of the development IdP."""
-    form = urllib.parse.urlencode(
-        {"grant_type": "password", "client_id": "astca-dev", "username": user, "password": user}
-    ).encode()
-    answer = request(f"{stack.idp_url}/realms/{realm}/protocol/openid-connect/token", "POST", body=form)
-    assert answer.status == 200, answer.body
-    return str(answer.json()["access_token"])
-
-
 def test_a_token_is_accepted_on_its_own_tenant(stack: RunningStack) -> None:
-    bearer = {"Authorization": f"Bearer {token(stack, 'acme', 'admin')}"}
+    bearer = {"Authorization": f"Bearer {stack.token('acme', 'admin')}"}
 
     answer = request(f"{stack.base_url}/v1/tenants/acme/whoami", headers=bearer)
 
@@ -33,7 +22,7 @@ def test_a_token_is_accepted_on_its_own_tenant(stack: RunningStack) -> None:
 
 
 def test_a_token_is_refused_on_another_tenant(stack: RunningStack) -> None:
-    bearer = {"Authorization": f"Bearer {token(stack, 'acme', 'device')}"}
+    bearer = {"Authorization": f"Bearer {stack.token('acme', 'device')}"}
 
     answer = request(f"{stack.base_url}/v1/tenants/globex/whoami", headers=bearer)
 
