@@ -40,6 +40,10 @@ from moto import mock_aws  # noqa: E402
 from moto.core.base_backend import BackendDict  # noqa: E402
 
 from astca.issuance.hierarchy import forget_hierarchies  # noqa: E402
+from astca.services.certificate_issuance import certificate_issuance  # noqa: E402
+from astca.services.certificates import certificate_service  # noqa: E402
+from astca.services.signer_issuance import signer_issuance  # noqa: E402
+from astca.services.signers import signer_service  # noqa: E402
 from local import dev_idp, functions  # noqa: E402
 from local.custom_resources import provision_custom_resources  # noqa: E402
 from local.resources import LocalResources, Provisioner  # noqa: E402
@@ -107,8 +111,10 @@ def token(idp_url: str) -> Callable[..., str]:
 
 @pytest.fixture(autouse=True)
 def _fresh_ca_hierarchy() -> None:
-    """load_hierarchy's per-container cache starts empty, like the table of every test."""
+    """Per-container caches start empty, like the table of every test (a fresh container each time)."""
     forget_hierarchies()
+    for factory in (certificate_issuance, certificate_service, signer_issuance, signer_service):
+        factory.cache_clear()
 
 
 @pytest.fixture

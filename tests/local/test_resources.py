@@ -43,7 +43,8 @@ def test_a_queue_redrives_to_its_dead_letter_queue(aws: LocalResources) -> None:
         "maxReceiveCount": 5,
     }
     assert attributes["QueueArn"] == aws.attribute("CertificateRequestsQueue", "Arn")
-    assert attributes["VisibilityTimeout"] == "60"
+    declared = aws.template.resources["CertificateRequestsQueue"]["Properties"]["VisibilityTimeout"]
+    assert attributes["VisibilityTimeout"] == str(declared)
 
 
 def test_the_cursor_secret_is_generated_as_the_template_asks(aws: LocalResources) -> None:

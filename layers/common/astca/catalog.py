@@ -45,9 +45,12 @@ class ErrorEntry:
 class CaError(Exception):
     """A catalog entry raised with a detail message saying what exactly went wrong."""
 
-    def __init__(self, entry: ErrorEntry, detail: str | None = None) -> None:
+    def __init__(
+        self, entry: ErrorEntry, detail: str | None = None, *, headers: dict[str, str] | None = None
+    ) -> None:
         self.entry = entry
         self.detail = detail or entry.description
+        self.headers = headers or {}
         super().__init__(f"{entry.name}: {self.detail}")
 
 

@@ -78,6 +78,16 @@ class Settings(BaseModel):
         description="Header a trusted TLS terminator puts the client certificate in (Envoy XFCC or URL-encoded PEM)",
     )
 
+    # certificates
+    enabled_profiles: CommaSeparated = Field(
+        default=("AST_DEVICE", "TLS_CLIENT_WITH_KEY"),
+        description="Profiles this issuer serves (comma-separated); others that exist are 51015 UnsupportedProfile",
+    )
+    weak_keys_file: str | None = Field(
+        default=None,
+        description="Blocklist of weak RSA keys in openssl-vulnkey format (Debian CVE-2008-0166); unset skips the check",
+    )
+
     # CA hierarchy (the bootstrap creates the root and issuer CA keys behind {prefix}/root and {prefix}/issuer)
     ca_alias_prefix: str = Field(
         default="alias/astca",
@@ -88,6 +98,10 @@ class Settings(BaseModel):
     ca_key_spec: CaKeySpec = Field(
         default="ECC_NIST_P256",
         description="KMS key spec of CA keys the bootstrap creates (existing keys stay)",
+    )
+    signer_key_spec: CaKeySpec = Field(
+        default="RSA_2048",
+        description="KMS key spec of tenant signer keys: RSA_2048 by default, whose KMS signatures cost a fifth of ECC's",
     )
 
     @field_validator("ca_alias_prefix")

@@ -151,7 +151,12 @@ def create_app() -> APIGatewayHttpResolver:
             instance=event.raw_path or event.path,
             request_id=event.request_context.request_id,
         )
-        return Response(status_code=error.entry.http_status, content_type=PROBLEM_JSON, body=json.dumps(body))
+        return Response(
+            status_code=error.entry.http_status,
+            content_type=PROBLEM_JSON,
+            body=json.dumps(body),
+            headers=error.headers or None,
+        )
 
     @app.exception_handler(CaError)
     def handle_ca_error(error: CaError) -> Response[str]:
@@ -249,7 +254,7 @@ def _problem_response(event: dict[str, Any], error: CaError) -> dict[str, Any]:
         instance=str(event.get("rawPath", "")),
         request_id=str(context.get("requestId", "")),
     )
-    headers = {"Content-Type": PROBLEM_JSON}
+    headers = {"Content-Type": PROBLEM_JSON, **error.headers}
     if error.entry.http_status == 401:
         headers["WWW-Authenticate"] = 'Bearer error="invalid_token"'  # RFC 6750
     return {

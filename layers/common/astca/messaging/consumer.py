@@ -4,6 +4,11 @@ A consumer reports partial batch failures (a failed message returns to its queue
 queue's maxReceiveCount, lands in its DLQ) and is idempotent for redelivered messages: the handler
 runs under Powertools Idempotency keyed by the envelope id (the outbox item's ULID), so the same
 event relayed or delivered twice is handled once, and a retry after a failure runs it again.
+
+A handler whose every effect is already guarded by a conditional state transition (the certificate
+worker: PENDING -> ISSUED) passes ``idempotency_table=None``: the condition makes a redelivery a
+no-op, and the two extra writes per message that Powertools Idempotency costs are saved on the hot
+path.
 """
 
 from __future__ import annotations
@@ -35,7 +40,7 @@ IDEMPOTENCY_TTL_SECONDS = 24 * 3600
 class QueueConsumer:
     """Consumes one topic's queue with ``handler``, once per envelope id."""
 
-    def __init__(self, name: str, handler: EnvelopeHandler, *, idempotency_table: str) -> None:
+    def __init__(self, name: str, handler: EnvelopeHandler, *, idempotency_table: str | None) -> None:
         self.name = name
         self.processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
         self.config = IdempotencyConfig(
@@ -43,13 +48,15 @@ class QueueConsumer:
             raise_on_no_idempotency_key=True,
             expires_after_seconds=IDEMPOTENCY_TTL_SECONDS,
         )
-        self._handle_once = idempotent_function(
-            _call(handler),
-            data_keyword_argument="envelope",
-            persistence_store=DynamoDBPersistenceLayer(table_name=idempotency_table),
-            config=self.config,
-            key_prefix=name,
-        )
+        self._handle_once = _call(handler)
+        if idempotency_table is not None:
+            self._handle_once = idempotent_function(
+                self._handle_once,
+                data_keyword_argument="envelope",
+                persistence_store=DynamoDBPersistenceLayer(table_name=idempotency_table),
+                config=self.config,
+                key_prefix=name,
+            )
 
     def lambda_handler(self, event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
         """Handle a batch of SQS messages and report the ones that failed."""

@@ -175,5 +175,5 @@ def signer_issuance() -> SignerIssuance:
             raise CaError(catalog.SIGNER_ERROR, f"the signer's certificate cannot be built: {exc}") from exc
 
     return SignerIssuance(
-        SignerRepository(table), KmsKeys(), issue_certificate, key_spec=settings.ca_key_spec
+        SignerRepository(table), KmsKeys(), issue_certificate, key_spec=settings.signer_key_spec
     )

@@ -157,20 +157,24 @@ class Table:
         *,
         pk: str,
         sk_prefix: str | None = None,
+        sk: str | None = None,
         index: str | None = None,
         limit: int | None = None,
         start_key: Mapping[str, Any] | None = None,
         forward: bool = True,
         where: DynamoDbFilter | None = None,
     ) -> tuple[list[Item], Item | None]:
-        """One page of items under ``pk`` (and ``sk_prefix``, filtered by ``where``), and where to resume.
+        """One page of items under ``pk`` (and ``sk`` or ``sk_prefix``, filtered by ``where``), and where to resume.
 
         DynamoDB filters after ``limit``: a page may be short, even empty, and still have a next key.
         """
         pk_name, sk_name = ("GSI1PK", "GSI1SK") if index == "GSI1" else ("PK", "SK")
         expression = f"{pk_name} = :pk"
         values: dict[str, Any] = {":pk": pk}
-        if sk_prefix is not None:
+        if sk is not None:
+            expression += f" AND {sk_name} = :sk"
+            values[":sk"] = sk
+        elif sk_prefix is not None:
             expression += f" AND begins_with({sk_name}, :sk)"
             values[":sk"] = sk_prefix
         if where is not None:
@@ -237,6 +241,18 @@ class Table:
         if names:
             op["ExpressionAttributeNames"] = dict(names)
         return {"Update": op}  # type: ignore[typeddict-item]
+
+    def check_op(
+        self, pk: str, sk: str, *, condition: str, values: Mapping[str, Any] | None = None
+    ) -> TransactWriteItemTypeDef:
+        """A ConditionCheck for ``transact``; its failure returns the item as it was."""
+        op: dict[str, Any] = {
+            "TableName": self.name,
+            "Key": serialize({"PK": pk, "SK": sk}),
+            "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
+            **_condition(condition, values),
+        }
+        return {"ConditionCheck": op}  # type: ignore[typeddict-item]
 
     def delete_op(
         self, pk: str, sk: str, *, condition: str | None = None, values: Mapping[str, Any] | None = None

@@ -1,0 +1,1 @@
+"""The registration authority: may this request be served? CSR checks, key quality, certificate profiles."""

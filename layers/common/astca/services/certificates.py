@@ -1,0 +1,301 @@
+"""Certificate use cases of the API: request (from a token or by renewal), one-time delivery, lookup.
+
+A request is accepted in one round trip: the profile and CSR are checked in memory, then one
+transaction stores it with its event, conditional on the tenant's current signer being ISSUED.
+The serial and notBefore are fixed here, so the worker signs the same TBS however often it runs.
+Delivery is one conditional update; the chain above the certificate comes from per-container
+caches (signer certificates by id, the issuer CA from the bootstrap).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from functools import cache
+from typing import TYPE_CHECKING, Any
+
+from astca import catalog, clock, ids
+from astca.catalog import CaError
+from astca.policy.profiles import PROFILES, Endpoint, Profile
+from astca.settings import get_settings
+from astca.storage.certificate_records import CertificateRecord, CertificateState, DeviceSubject
+from astca.storage.certificates import CertificateRepository
+from astca.storage.dynamo import Table
+from astca.storage.signer_records import SignerState
+from astca.storage.signers import SignerRepository
+
+if TYPE_CHECKING:
+    from cryptography.x509 import Certificate
+
+BACKDATE = timedelta(minutes=1)  # tolerate device clocks a little behind
+RETRY_AFTER_SECONDS = "2"
+SERIAL = re.compile(r"^(0x)?[0-9a-fA-F]{1,40}$")
+IDEMPOTENCY_KEY = re.compile(r"^[\x21-\x7e]{1,255}$")
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """A certificate handed out, with the chain above it (PEM)."""
+
+    record: CertificateRecord
+    certificate: str
+    chain: list[str]
+
+
+class SignerCertificates:
+    """Signer CA certificates by id, read once per container (they never change once issued)."""
+
+    def __init__(self, signers: SignerRepository) -> None:
+        self.signers = signers
+        self._pem: dict[tuple[str, str], str] = {}
+
+    def pem(self, tenant: str, signer_id: str) -> str:
+        """The signer's CA certificate (5105003 SignerError if it has none)."""
+        key = (tenant, signer_id)
+        if key not in self._pem:
+            signer = self.signers.get(tenant, signer_id)
+            if signer is None or signer.certificate is None:
+                raise CaError(
+                    catalog.SIGNER_ERROR, f"signer {signer_id} of tenant {tenant} has no certificate"
+                )
+            self._pem[key] = signer.certificate
+        return self._pem[key]
+
+
+class CertificateService:
+    """Certificate requests, delivery and lookup."""
+
+    def __init__(
+        self,
+        repository: CertificateRepository,
+        signers: SignerRepository,
+        *,
+        enabled_profiles: frozenset[str],
+        issuer_pem: Callable[[], str],
+        now: Callable[[], datetime] = clock.utcnow,
+    ) -> None:
+        self.repository = repository
+        self.signers = signers
+        self.signer_certificates = SignerCertificates(signers)
+        self.enabled_profiles = enabled_profiles
+        self.issuer_pem = issuer_pem
+        self.now = now
+
+    def profile(self, name: str, endpoint: Endpoint) -> Profile:
+        """The profile ``name`` if this endpoint may request it (4002, 51014 BadProfile, 51015 otherwise)."""
+        profile = PROFILES.get(name)
+        if profile is None:
+            requestable = sorted(p.name for p in PROFILES.values() if p.endpoints)
+            raise CaError(catalog.MALFORMED_FIELD, f"field 'profile' must be one of {', '.join(requestable)}")
+        if endpoint not in profile.endpoints:
+            raise CaError(
+                catalog.BAD_PROFILE, f"profile {name} cannot be requested on the {endpoint.value} endpoint"
+            )
+        if name not in self.enabled_profiles:
+            raise CaError(catalog.UNSUPPORTED_PROFILE, f"profile {name} is not enabled for this issuer")
+        return profile
+
+    def request(
+        self,
+        tenant: str,
+        subject: DeviceSubject,
+        csr: str,
+        profile_name: str,
+        *,
+        endpoint: Endpoint = Endpoint.REQUEST,
+        renewal_of: str | None = None,
+        idempotency_key: str | None = None,
+    ) -> CertificateRecord:
+        """Check the request and store it PENDING with its event; once per ``idempotency_key``, if given."""
+        if idempotency_key is None:
+            return self._request(tenant, subject, csr, profile_name, endpoint=endpoint, renewal_of=renewal_of)
+        if not IDEMPOTENCY_KEY.match(idempotency_key):
+            raise CaError(
+                catalog.MALFORMED_FIELD, "header 'Idempotency-Key' must be 1-255 printable ASCII characters"
+            )
+        from astca.storage.idempotency import once  # noqa: PLC0415 - only requests that send the header
+
+        scope = f"{tenant}|{subject.user_id}|{endpoint.value}|{idempotency_key}"
+        item = once(
+            scope,
+            {"csr": csr, "profile": profile_name, "renewalOf": renewal_of},
+            lambda: self._request(
+                tenant, subject, csr, profile_name, endpoint=endpoint, renewal_of=renewal_of
+            ).to_item(),
+        )
+        return CertificateRecord.from_item(item)
+
+    def _request(
+        self,
+        tenant: str,
+        subject: DeviceSubject,
+        csr: str,
+        profile_name: str,
+        *,
+        endpoint: Endpoint,
+        renewal_of: str | None,
+    ) -> CertificateRecord:
+        from cryptography import x509  # noqa: PLC0415 - the CSR path needs it, lookups do not
+
+        from astca.policy.csr import CsrPolicy, parse_csr  # noqa: PLC0415
+
+        profile = self.profile(profile_name, endpoint)
+        checked = CsrPolicy().check(parse_csr(csr), profile)
+        now = self.now()
+        stamp = clock.rfc3339(now)
+        record = CertificateRecord(
+            tenant=tenant,
+            id=ids.new_ulid(),
+            state=CertificateState.PENDING,
+            profile=profile.name,
+            serial=format(x509.random_serial_number(), "x"),
+            not_before=clock.rfc3339(now - BACKDATE),
+            subject=subject,
+            created_at=stamp,
+            updated_at=stamp,
+            renewal_of=renewal_of,
+        )
+        payload: dict[str, Any] = {
+            "tenant": tenant,
+            "certificateId": record.id,
+            "profile": profile.name,
+            "serial": record.serial,
+            "notBefore": record.not_before,
+            "clientId": subject.client_id,
+            "userId": subject.user_id,
+            "publicKey": base64.b64encode(checked.spki_der).decode("ascii"),
+        }
+        self.repository.accept(record, event=("certificate.requested", payload))
+        return record
+
+    def deliver(self, tenant: str, certificate_id: str, user_id: str) -> Delivery:
+        """The certificate, once (51020 not yet, 51021 delivered, 51022 failed, 5104042 unknown)."""
+        if not ids.is_ulid(certificate_id):
+            raise CaError(
+                catalog.CERTIFICATE_NOT_FOUND, f"tenant {tenant} has no certificate {certificate_id}"
+            )
+        try:
+            record = self.repository.deliver(tenant, certificate_id, user_id, now=self.now())
+        except CaError as error:
+            if error.entry is catalog.NOT_YET_SIGNED:
+                error.headers["Retry-After"] = RETRY_AFTER_SECONDS
+            raise
+        return Delivery(record=record, certificate=_pem(record), chain=self._chain(record))
+
+    def find(self, tenant: str, issuer: str, serial: str) -> tuple[dict[str, Any], list[str]]:
+        """The issued certificate of ``issuer`` (RFC 4514 or base64 DER) and ``serial`` (hex), and its chain."""
+        if not SERIAL.match(serial):
+            raise CaError(catalog.MALFORMED_FIELD, "query parameter 'serial' must be a hex serial number")
+        item = self.repository.find(tenant, issuer_name_der(issuer), serial.lower().removeprefix("0x"))
+        if item is None:
+            raise CaError(
+                catalog.ISSUER_SERIAL_NOT_FOUND,
+                f"tenant {tenant} has no certificate of that issuer and serial",
+            )
+        chain = [self.signer_certificates.pem(tenant, item["signerId"]), self.issuer_pem()]
+        return item, chain
+
+    def renew(
+        self,
+        tenant: str,
+        current: Certificate,
+        csr: str,
+        profile_name: str,
+        *,
+        idempotency_key: str | None = None,
+    ) -> CertificateRecord:
+        """A new request for the device of ``current``, an unexpired certificate of this tenant's signers."""
+        from cryptography.hazmat.primitives.serialization import Encoding  # noqa: PLC0415
+
+        refused = CaError(
+            catalog.UNAUTHORIZED,
+            "the client certificate is not an unexpired certificate issued by a signer of this tenant",
+        )
+        try:
+            item = self.repository.find(
+                tenant, current.issuer.public_bytes(), format(current.serial_number, "x")
+            )
+        except ValueError:
+            raise refused from None
+        now = self.now()
+        if (
+            item is None
+            or bytes(item["certificate"]) != current.public_bytes(Encoding.DER)
+            or not current.not_valid_before_utc <= now <= current.not_valid_after_utc
+            or Endpoint.RENEW not in PROFILES[item["profile"]].endpoints
+        ):
+            raise refused
+        signer = self.signers.get(tenant, item["signerId"])
+        if signer is None or signer.state is not SignerState.ISSUED:
+            raise refused
+        subject = DeviceSubject(client_id=item["clientId"], user_id=item["userId"])
+        return self.request(
+            tenant,
+            subject,
+            csr,
+            profile_name,
+            endpoint=Endpoint.RENEW,
+            renewal_of=item["id"],
+            idempotency_key=idempotency_key,
+        )
+
+    def _chain(self, record: CertificateRecord) -> list[str]:
+        if record.signer_id is None:
+            raise CaError(catalog.SIGNER_ERROR, f"certificate {record.id} names no signer")
+        return [self.signer_certificates.pem(record.tenant, record.signer_id), self.issuer_pem()]
+
+
+def issuer_name_der(issuer: str) -> bytes:
+    """The DER of an issuer name given as an RFC 4514 string or as base64 DER (4002 otherwise)."""
+    from cryptography import x509  # noqa: PLC0415
+
+    text = issuer.strip()
+    if "=" in text and not text.endswith("="):
+        try:
+            return x509.Name.from_rfc4514_string(text).public_bytes()
+        except ValueError:
+            pass
+    try:
+        der = base64.b64decode(
+            text + "=" * (-len(text) % 4), altchars=b"-_" if "-" in text or "_" in text else None
+        )
+    except (binascii.Error, ValueError):
+        der = b""
+    if not der.startswith(b"\x30"):
+        raise CaError(
+            catalog.MALFORMED_FIELD,
+            "query parameter 'issuer' must be an RFC 4514 name or base64 DER of a Name",
+        )
+    return der
+
+
+def _pem(record: CertificateRecord) -> str:
+    if record.certificate is None:
+        raise CaError(catalog.SIGNER_ERROR, f"certificate {record.id} has no certificate")
+    return pem_of(record.certificate)
+
+
+def pem_of(der: bytes) -> str:
+    """A DER certificate as PEM (the standard armour, lines of 64)."""
+    body = base64.b64encode(der).decode("ascii")
+    lines = "\n".join(body[index : index + 64] for index in range(0, len(body), 64))
+    return f"-----BEGIN CERTIFICATE-----\n{lines}\n-----END CERTIFICATE-----\n"
+
+
+@cache
+def certificate_service() -> CertificateService:
+    """The certificate service of this container."""
+    from astca.issuance.hierarchy import load_hierarchy  # noqa: PLC0415 - only delivery and lookup need it
+
+    settings = get_settings()
+    table = Table(settings.table_name)
+    return CertificateService(
+        CertificateRepository(table),
+        SignerRepository(table),
+        enabled_profiles=frozenset(settings.enabled_profiles),
+        issuer_pem=lambda: load_hierarchy(table).issuer_pem,
+    )
