@@ -9,7 +9,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Query
 from astca import web
 from astca.api.certificates import CertificateLookup
 from astca.identity.principal import Needs
-from astca.services.certificates import certificate_service, pem_of
+from astca.services.certificates import certificate_service
 
 app = web.create_app()
 
@@ -29,8 +29,8 @@ def find_certificate(
     serial: Annotated[str, Query(description="The serial number, hex", max_length=42)],
 ) -> CertificateLookup:
     """Answer with the certificate and its metadata, also after delivery."""
-    item, chain = certificate_service().find(tenant, issuer, serial)
-    return CertificateLookup.of(item, pem_of(bytes(item["certificate"])), chain)
+    found, chain = certificate_service().find(tenant, issuer, serial)
+    return CertificateLookup.of(found, chain)
 
 
 lambda_handler = web.lambda_handler(app, needs=Needs(admin=True))

@@ -121,10 +121,11 @@ def test_a_redelivered_request_produces_one_certificate(
     issue_pending(load_function, ca)
     issue_pending(load_function, ca)  # the same message again
     assert len(outbox_events(ca, "certificate.issued")) == 1
-    signer_item = boto3.client("dynamodb").get_item(
-        TableName=ca.tables["Table"], Key={"PK": {"S": "TENANT#acme"}, "SK": {"S": f"SIGNER#{signer['id']}"}}
+    usage = boto3.client("dynamodb").get_item(
+        TableName=ca.tables["Table"],
+        Key={"PK": {"S": "TENANT#acme"}, "SK": {"S": f"USAGE#SIGNER#{signer['id']}"}},
     )["Item"]
-    assert signer_item["issuedCount"]["N"] == "1"
+    assert usage["issuedCount"]["N"] == "1"
     assert fetch(load_function, token, certificate_id).status == 200
 
 

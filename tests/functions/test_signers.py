@@ -218,7 +218,7 @@ def test_a_used_signer_is_not_deleted(api: Api, ca: LocalResources) -> None:
     api.issue(signer_id)
     boto3.client("dynamodb").update_item(
         TableName=ca.tables["Table"],
-        Key={"PK": {"S": "TENANT#acme"}, "SK": {"S": f"SIGNER#{signer_id}"}},
+        Key={"PK": {"S": "TENANT#acme"}, "SK": {"S": f"USAGE#SIGNER#{signer_id}"}},
         UpdateExpression="ADD issuedCount :one",
         ExpressionAttributeValues={":one": {"N": "1"}},
     )

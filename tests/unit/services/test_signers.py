@@ -162,7 +162,9 @@ def test_a_signer_that_issued_anything_cannot_be_deleted(
     service: SignerService, table: Table, keys: FakeKeys
 ) -> None:
     signer = issue(service, service.create("acme", "one"))
-    table.update("TENANT#acme", f"SIGNER#{signer.id}", update="ADD issuedCount :one", values={":one": 1})
+    table.update(
+        "TENANT#acme", f"USAGE#SIGNER#{signer.id}", update="ADD issuedCount :one", values={":one": 1}
+    )
     with pytest.raises(CaError) as in_use:
         service.delete("acme", signer.id)
     assert code(in_use) == catalog.SIGNER_ALREADY_IN_USE.code

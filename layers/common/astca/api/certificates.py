@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from pydantic import Field
 
+from astca import clock
 from astca.api.signers import CamelModel
-from astca.storage.certificate_records import CertificateRecord
+from astca.storage.certificate_records import CertificateRecord, IssuedCertificate
 
 
 class CertificateRequest(CamelModel):
@@ -63,26 +62,30 @@ class CertificateLookup(CamelModel):
     signer_id: str = Field(serialization_alias="signerId")
     client_id: str = Field(serialization_alias="clientId")
     user_id: str = Field(serialization_alias="userId")
-    issued_at: str = Field(serialization_alias="issuedAt")
     not_before: str = Field(serialization_alias="notBefore")
     not_after: str = Field(serialization_alias="notAfter")
     certificate: str = Field(description="PEM")
     chain: list[str]
 
     @classmethod
-    def of(cls, item: dict[str, Any], certificate_pem: str, chain: list[str]) -> CertificateLookup:
-        """The view of an index item."""
+    def of(cls, found: IssuedCertificate, chain: list[str]) -> CertificateLookup:
+        """The view of an indexed certificate; validity and subject are read from the certificate."""
+        from cryptography import x509  # noqa: PLC0415 - lookups only
+
+        from astca.services.certificates import device_subject, pem_of  # noqa: PLC0415
+
+        certificate = x509.load_der_x509_certificate(found.certificate)
+        subject = device_subject(certificate)
         return cls(
-            id=item["id"],
-            tenant=item["tenant"],
-            profile=item["profile"],
-            serial=item["serial"],
-            signer_id=item["signerId"],
-            client_id=item["clientId"],
-            user_id=item["userId"],
-            issued_at=item["issuedAt"],
-            not_before=item["notBefore"],
-            not_after=item["notAfter"],
-            certificate=certificate_pem,
+            id=found.id,
+            tenant=found.tenant,
+            profile=found.profile,
+            serial=found.serial,
+            signer_id=found.signer_id,
+            client_id=subject.client_id,
+            user_id=subject.user_id,
+            not_before=clock.rfc3339(certificate.not_valid_before_utc),
+            not_after=clock.rfc3339(certificate.not_valid_after_utc),
+            certificate=pem_of(found.certificate),
             chain=chain,
         )

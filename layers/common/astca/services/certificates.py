@@ -22,13 +22,19 @@ from astca import catalog, clock, ids
 from astca.catalog import CaError
 from astca.policy.profiles import PROFILES, Endpoint, Profile
 from astca.settings import get_settings
-from astca.storage.certificate_records import CertificateRecord, CertificateState, DeviceSubject
+from astca.storage.certificate_records import (
+    CertificateRecord,
+    CertificateState,
+    DeviceSubject,
+    IssuedCertificate,
+)
 from astca.storage.certificates import CertificateRepository
 from astca.storage.dynamo import Table
 from astca.storage.signer_records import SignerState
 from astca.storage.signers import SignerRepository
 
 if TYPE_CHECKING:
+    from cryptography import x509
     from cryptography.x509 import Certificate
 
 BACKDATE = timedelta(minutes=1)  # tolerate device clocks a little behind
@@ -186,7 +192,7 @@ class CertificateService:
             raise
         return Delivery(record=record, certificate=_pem(record), chain=self._chain(record))
 
-    def find(self, tenant: str, issuer: str, serial: str) -> tuple[dict[str, Any], list[str]]:
+    def find(self, tenant: str, issuer: str, serial: str) -> tuple[IssuedCertificate, list[str]]:
         """The issued certificate of ``issuer`` (RFC 4514 or base64 DER) and ``serial`` (hex), and its chain."""
         if not SERIAL.match(serial):
             raise CaError(catalog.MALFORMED_FIELD, "query parameter 'serial' must be a hex serial number")
@@ -196,7 +202,7 @@ class CertificateService:
                 catalog.ISSUER_SERIAL_NOT_FOUND,
                 f"tenant {tenant} has no certificate of that issuer and serial",
             )
-        chain = [self.signer_certificates.pem(tenant, item["signerId"]), self.issuer_pem()]
+        chain = [self.signer_certificates.pem(tenant, item.signer_id), self.issuer_pem()]
         return item, chain
 
     def renew(
@@ -224,22 +230,22 @@ class CertificateService:
         now = self.now()
         if (
             item is None
-            or bytes(item["certificate"]) != current.public_bytes(Encoding.DER)
+            or item.certificate != current.public_bytes(Encoding.DER)
             or not current.not_valid_before_utc <= now <= current.not_valid_after_utc
-            or Endpoint.RENEW not in PROFILES[item["profile"]].endpoints
+            or Endpoint.RENEW not in PROFILES[item.profile].endpoints
         ):
             raise refused
-        signer = self.signers.get(tenant, item["signerId"])
+        signer = self.signers.get(tenant, item.signer_id)
         if signer is None or signer.state is not SignerState.ISSUED:
             raise refused
-        subject = DeviceSubject(client_id=item["clientId"], user_id=item["userId"])
+        subject = device_subject(current)
         return self.request(
             tenant,
             subject,
             csr,
             profile_name,
             endpoint=Endpoint.RENEW,
-            renewal_of=item["id"],
+            renewal_of=item.id,
             idempotency_key=idempotency_key,
         )
 
@@ -247,6 +253,17 @@ class CertificateService:
         if record.signer_id is None:
             raise CaError(catalog.SIGNER_ERROR, f"certificate {record.id} names no signer")
         return [self.signer_certificates.pem(record.tenant, record.signer_id), self.issuer_pem()]
+
+
+def device_subject(certificate: Certificate) -> DeviceSubject:
+    """The device a certificate this CA issued names: CN is the AST client id, UID the user id."""
+    from cryptography.x509.oid import NameOID  # noqa: PLC0415
+
+    def one(oid: x509.ObjectIdentifier) -> str:
+        values = certificate.subject.get_attributes_for_oid(oid)
+        return str(values[0].value) if values else ""
+
+    return DeviceSubject(client_id=one(NameOID.COMMON_NAME), user_id=one(NameOID.USER_ID))
 
 
 def issuer_name_der(issuer: str) -> bytes:

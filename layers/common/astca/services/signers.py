@@ -136,19 +136,26 @@ class SignerService:
 
     def revoke(self, tenant: str, signer_id: str, reason: str) -> Signer:
         """Revoke a signer for good and disable its key; 51041 SignerRevoked if it already was."""
-        signer = self.get(tenant, signer_id)
-        if signer.state in (SignerState.REVOKED, SignerState.FAILED):
-            raise CaError(catalog.SIGNER_REVOKED, f"signer {signer_id} is {signer.state.value} already")
-        if signer.kms_key_id:
-            # First the key: should the record fail, the signer cannot sign, and a retry revokes it.
-            self.keys().disable(signer.kms_key_id)
-        self.repository.mark_revoked(
-            signer,
-            self.repository.pointer(tenant),
-            reason=reason,
-            now=self.now(),
-            events=[("signer.revoked", {"tenant": tenant, "signerId": signer_id, "reason": reason})],
-        )
+        for attempt in (1, 2):
+            signer = self.get(tenant, signer_id)
+            if signer.state in (SignerState.REVOKED, SignerState.FAILED):
+                raise CaError(catalog.SIGNER_REVOKED, f"signer {signer_id} is {signer.state.value} already")
+            if signer.kms_key_id:
+                # First the key: should the record fail, the signer cannot sign, and a retry revokes it.
+                self.keys().disable(signer.kms_key_id)
+            try:
+                self.repository.mark_revoked(
+                    signer,
+                    self.repository.pointer(tenant),
+                    reason=reason,
+                    now=self.now(),
+                    events=[("signer.revoked", {"tenant": tenant, "signerId": signer_id, "reason": reason})],
+                )
+            except CaError as error:
+                if error.entry is catalog.SIGNER_CREATION_CONFLICT and attempt == 1:
+                    continue  # issued (or rotated) while being revoked: read it again
+                raise
+            break
         return self.get(tenant, signer_id)
 
     def delete(self, tenant: str, signer_id: str) -> None:

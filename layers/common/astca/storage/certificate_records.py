@@ -88,6 +88,30 @@ class CertificateRecord:
         }
 
 
+@dataclass(frozen=True)
+class IssuedCertificate:
+    """An issued certificate as the issuer + serial index holds it: keys, profile, signer, DER."""
+
+    tenant: str
+    id: str
+    serial: str
+    profile: str
+    signer_id: str
+    certificate: bytes
+
+    @classmethod
+    def from_index_item(cls, item: Mapping[str, Any]) -> IssuedCertificate:
+        """The certificate of a GSI1 item (id, tenant and serial come from its keys)."""
+        return cls(
+            tenant=str(item["PK"]).removeprefix("TENANT#"),
+            id=str(item["SK"]).removeprefix("CERT#"),
+            serial=str(item["GSI1SK"]).removeprefix("SERIAL#"),
+            profile=item["profile"],
+            signer_id=item["signerId"],
+            certificate=bytes(item["certificate"]),
+        )
+
+
 def issuer_key(tenant: str, issuer_name_der: bytes) -> str:
     """The GSI1 partition of certificates of one issuer in one tenant (tenants never share a partition)."""
     return f"ISSUER#{tenant}#{hashlib.sha256(issuer_name_der).hexdigest()}"

@@ -10,8 +10,9 @@
   caller gets the certificate; a refusal returns the item, which names the error.
 
 Items: ``TENANT#{t}`` / ``CERT#{id}``; once issued also ``GSI1PK = ISSUER#{t}#{sha256(issuer DER)}``,
-``GSI1SK = SERIAL#{hex}``. GSI1 projects only what never changes after issuance, so delivering a
-certificate does not write the index. ``expiresAtEpoch`` (TTL) gives an undelivered request a
+``GSI1SK = SERIAL#{hex}``. GSI1 projects only the profile, the signer and the certificate (the rest
+is in the keys or in the certificate itself): delivering a certificate does not write the index,
+and issuing one writes a single index unit. ``expiresAtEpoch`` (TTL) gives an undelivered request a
 week; a delivered certificate stays until it expires.
 """
 
@@ -27,12 +28,13 @@ from astca.messaging.outbox import OutboxWriter
 from astca.storage.certificate_records import (
     CertificateRecord,
     CertificateState,
+    IssuedCertificate,
     issuer_key,
     serial_key,
 )
 from astca.storage.dynamo import ConditionFailed, Item, Table, TransactionCancelled
 from astca.storage.signer_records import SignerState
-from astca.storage.signers import POINTER_SK, SIGNER_PREFIX
+from astca.storage.signers import POINTER_SK, usage_sk
 
 CERT_PREFIX = "CERT#"
 DELIVERY_WINDOW = timedelta(days=7)
@@ -101,12 +103,12 @@ class CertificateRepository:
         item = self.table.get(self.pk(tenant), f"{CERT_PREFIX}{certificate_id}")
         return CertificateRecord.from_item(item) if item else None
 
-    def find(self, tenant: str, issuer_name_der: bytes, serial_hex: str) -> Item | None:
+    def find(self, tenant: str, issuer_name_der: bytes, serial_hex: str) -> IssuedCertificate | None:
         """The issued certificate of ``issuer`` and ``serial`` in the tenant (one GSI read), or None."""
         items, _ = self.table.query(
             index="GSI1", pk=issuer_key(tenant, issuer_name_der), sk=serial_key(serial_hex), limit=1
         )
-        return items[0] if items else None
+        return IssuedCertificate.from_index_item(items[0]) if items else None
 
     def record_issued(
         self,
@@ -148,7 +150,7 @@ class CertificateRepository:
         )
         signer_op = self.table.update_op(
             self.pk(record.tenant),
-            f"{SIGNER_PREFIX}{signer_id}",
+            usage_sk(signer_id),
             update="ADD issuedCount :one",
             condition="#state = :issued",
             names={"#state": "state"},

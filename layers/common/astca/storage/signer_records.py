@@ -45,7 +45,6 @@ class Signer:
     certificate: str | None = None
     serial: str | None = None
     kms_key_id: str | None = None
-    issued_count: int = 0
     failure_reason: str | None = None
     revocation_reason: str | None = None
 
@@ -65,7 +64,6 @@ class Signer:
             certificate=item.get("certificate"),
             serial=item.get("serial"),
             kms_key_id=item.get("kmsKeyId"),
-            issued_count=int(item.get("issuedCount", 0)),
             failure_reason=item.get("failureReason"),
             revocation_reason=item.get("revocationReason"),
         )

@@ -6,6 +6,10 @@ holds the current signer's id and state, the id of a pending successor (rotation
 generation handed out and a version: every change of it is conditional on the version that was
 read, so of two concurrent creations exactly one commits. Each state change is one transaction
 with its outbox events.
+
+A signer's issued count lives on a small usage item ``USAGE#SIGNER#{id}`` (created when the signer is
+issued, its state mirrored there), not on the signer item that carries the CA certificate: the
+issuance worker's transaction counts every certificate on it, and a write is billed by item size.
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ if TYPE_CHECKING:
     from mypy_boto3_dynamodb.type_defs import TransactWriteItemTypeDef
 
 POINTER_SK = "CURRENT#SIGNER"
+USAGE_PREFIX = "USAGE#SIGNER#"
 Event = tuple[str, dict[str, Any]]
 SIGNER_PREFIX = "SIGNER#"
 
@@ -163,8 +168,17 @@ class SignerRepository:
                 "currentId = :id AND version = :version",
             )
         pointer_op = self._pointer_op(signer, pointer, update, condition, SignerState.ISSUED)
+        usage_op = self.table.put_op(
+            {
+                "PK": self.pk(signer.tenant),
+                "SK": usage_sk(signer.id),
+                "state": SignerState.ISSUED.value,
+                "issuedCount": 0,
+            },
+            condition="attribute_not_exists(PK)",
+        )
         self._commit(
-            [signer_op, pointer_op],
+            [signer_op, pointer_op, usage_op],
             events,
             failed={0: _not_pending(signer), 1: _conflict()},
         )
@@ -197,27 +211,41 @@ class SignerRepository:
         now: datetime,
         events: Sequence[Event],
     ) -> None:
-        """PENDING or ISSUED -> REVOKED; 51041 SignerRevoked if it no longer was either."""
+        """PENDING or ISSUED (as read) -> REVOKED, its usage too; 51042 if it changed since it was read."""
         stamp = clock.rfc3339(now)
         signer_op = self._transition(
             signer,
-            {SignerState.PENDING, SignerState.ISSUED},
+            {signer.state},
             "SET #state = :to, revokedAt = :now, revocationReason = :reason, updatedAt = :now",
             {":to": SignerState.REVOKED.value, ":now": stamp, ":reason": reason},
         )
-        ops = [signer_op, *self._release(signer, pointer, SignerState.REVOKED)]
-        revoked = CaError(catalog.SIGNER_REVOKED, f"signer {signer.id} is revoked (or failed) already")
-        self._commit(ops, events, failed={0: revoked, 1: _conflict()})
+        ops = [signer_op]
+        if signer.state is SignerState.ISSUED:
+            ops.append(
+                self.table.update_op(
+                    self.pk(signer.tenant),
+                    usage_sk(signer.id),
+                    update="SET #state = :revoked",
+                    condition="attribute_exists(PK)",
+                    names={"#state": "state"},
+                    values={":revoked": SignerState.REVOKED.value},
+                )
+            )
+        ops += self._release(signer, pointer, SignerState.REVOKED)
+        self._commit(ops, events, failed={index: _conflict() for index in range(len(ops))})
 
     def delete(self, signer: Signer, pointer: SignerPointer | None, *, events: Sequence[Event]) -> None:
         """Remove a signer that has issued nothing: 51045 SignerAlreadyInUse otherwise, decided by a condition."""
         signer_op = self.table.delete_op(
+            self.pk(signer.tenant), self.sk(signer.id), condition="attribute_exists(PK)"
+        )
+        usage_op = self.table.delete_op(
             self.pk(signer.tenant),
-            self.sk(signer.id),
-            condition="attribute_exists(PK) AND issuedCount = :zero",
+            usage_sk(signer.id),
+            condition="attribute_not_exists(PK) OR issuedCount = :zero",
             values={":zero": 0},
         )
-        ops = [signer_op]
+        ops = [signer_op, usage_op]
         if pointer and pointer.current_id == signer.id:
             ops.append(
                 self.table.delete_op(
@@ -240,7 +268,8 @@ class SignerRepository:
         in_use = CaError(
             catalog.SIGNER_ALREADY_IN_USE, f"signer {signer.id} has issued certificates and cannot be deleted"
         )
-        self._commit(ops, events, failed={0: in_use, 1: _conflict()})
+        gone = CaError(catalog.SIGNER_NOT_FOUND, f"signer {signer.id} was deleted meanwhile")
+        self._commit(ops, events, failed={0: gone, 1: in_use, 2: _conflict()})
 
     # ------------------------------------------------------------------ helpers
 
@@ -318,8 +347,12 @@ class SignerRepository:
             "generation": signer.generation,
             "createdAt": signer.created_at,
             "updatedAt": signer.updated_at,
-            "issuedCount": 0,
         }
+
+
+def usage_sk(signer_id: str) -> str:
+    """The sort key of a signer's usage item (its issued count and a mirror of its state)."""
+    return f"{USAGE_PREFIX}{signer_id}"
 
 
 def _conflict() -> CaError:
