@@ -48,6 +48,7 @@ from local import dev_idp, functions  # noqa: E402
 from local.custom_resources import provision_custom_resources  # noqa: E402
 from local.resources import LocalResources, Provisioner  # noqa: E402
 from local.template import Template  # noqa: E402
+from tests.corpus.make_corpus import Corpus, make_corpus  # noqa: E402
 from tests.moto_kms import patch_kms_sign  # noqa: E402
 
 TEMPLATE = Template.load()
@@ -107,6 +108,12 @@ def token(idp_url: str) -> Callable[..., str]:
             return str(json.load(response)["access_token"])
 
     return issue
+
+
+@pytest.fixture(scope="session")
+def corpus(tmp_path_factory: pytest.TempPathFactory) -> Corpus:
+    """The CSR corpus (tests/corpus/make_corpus.py), made by openssl once per session."""
+    return make_corpus(tmp_path_factory.mktemp("csr-corpus"))
 
 
 @pytest.fixture(autouse=True)

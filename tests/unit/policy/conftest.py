@@ -1,4 +1,4 @@
-"""Fixtures of the registration authority tests: the CSR corpus, made once per session by openssl."""
+"""Fixtures of the registration authority tests (the corpus itself is a session fixture of tests/conftest.py)."""
 
 from __future__ import annotations
 
@@ -6,13 +6,7 @@ import pytest
 
 from astca.policy.csr import CsrPolicy
 from astca.policy.weakkeys import WeakKeys
-from tests.corpus.make_corpus import Corpus, make_corpus
-
-
-@pytest.fixture(scope="session")
-def corpus(tmp_path_factory: pytest.TempPathFactory) -> Corpus:
-    """Every corpus entry (tests/corpus/make_corpus.py), made in a temporary directory."""
-    return make_corpus(tmp_path_factory.mktemp("csr-corpus"))
+from tests.corpus.make_corpus import Corpus
 
 
 @pytest.fixture(scope="session")
