@@ -199,11 +199,21 @@ def documented(status: int, description: str, model: type[BaseModel] | None = No
     return {status: entry}
 
 
-def lambda_handler(app: APIGatewayHttpResolver, *, needs: Needs | None = None) -> LambdaHandler:
-    """The Lambda entry point of an HTTP function: Logger context, the caller's checks, ``app.resolve``."""
+def lambda_handler(
+    app: APIGatewayHttpResolver, *, needs: Needs | None = None, idempotent: bool = False
+) -> LambdaHandler:
+    """The Lambda entry point of an HTTP function: Logger context, the caller's checks, ``app.resolve``.
+
+    ``idempotent`` functions honour ``Idempotency-Key``: the invocation's context is registered with the
+    idempotency configuration, so an in-progress record expires with the invocation.
+    """
 
     @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
     def handle(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+        if idempotent:
+            from astca.storage.idempotency import CONFIG  # noqa: PLC0415 - only idempotent functions
+
+            CONFIG.register_lambda_context(context)
         try:
             _check_content_type(event)
             if needs is not None:

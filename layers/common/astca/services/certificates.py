@@ -145,8 +145,7 @@ class CertificateService:
         endpoint: Endpoint,
         renewal_of: str | None,
     ) -> CertificateRecord:
-        from cryptography import x509  # noqa: PLC0415 - the CSR path needs it, lookups do not
-
+        from astca.issuance.device import new_serial  # noqa: PLC0415 - the CSR path needs it, lookups do not
         from astca.policy.csr import CsrPolicy, parse_csr  # noqa: PLC0415
 
         profile = self.profile(profile_name, endpoint)
@@ -158,7 +157,7 @@ class CertificateService:
             id=ids.new_ulid(),
             state=CertificateState.PENDING,
             profile=profile.name,
-            serial=format(x509.random_serial_number(), "x"),
+            serial=format(new_serial(), "x"),
             not_before=clock.rfc3339(now - BACKDATE),
             subject=subject,
             created_at=stamp,
