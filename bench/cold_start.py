@@ -63,6 +63,11 @@ PROBES: dict[str, tuple[str, dict[str, str]]] = {
         {"tenant": "acme", "signerId": "01KAX3Z6F8Q9W2M4N7P5R3T1V9"},
     ),
     "list_signers": ("/v1/tenants/acme/signers", {"tenant": "acme"}),
+    "request_certificate": ("/v1/tenants/acme/certificates", {"tenant": "acme"}),
+    "get_certificate": (
+        "/v1/tenants/acme/certificates/01KAX3Z6F8Q9W2M4N7P5R3T1W1",
+        {"tenant": "acme", "certificateId": "01KAX3Z6F8Q9W2M4N7P5R3T1W1"},
+    ),
 }
 
 
