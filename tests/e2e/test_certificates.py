@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +13,7 @@ from cryptography.x509.oid import NameOID
 
 from tests.e2e.conftest import DELIVERY_SECONDS, RunningStack, wait_for
 from tests.e2e.test_signers import issued, new_tenant
+from tests.pki import openssl_verify
 
 pytestmark = pytest.mark.e2e
 
@@ -52,14 +52,4 @@ def test_a_device_requests_and_fetches_its_certificate_over_http(stack: RunningS
     certificate = wait_for(delivered, seconds=DELIVERY_SECONDS, what="the certificate")
     assert stack.call("GET", location, token=device).json()["code"] == 510000021
     chain = stack.call("GET", f"/v1/tenants/{tenant}/ca").json()
-    (tmp_path / "root.pem").write_text(chain["root"])
-    (tmp_path / "chain.pem").write_text("".join(certificate["chain"]))
-    (tmp_path / "device.pem").write_text(certificate["certificate"])
-    verified = subprocess.run(
-        ["openssl", "verify", "-x509_strict", "-CAfile", "root.pem", "-untrusted", "chain.pem", "device.pem"],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    assert verified.returncode == 0, verified.stdout + verified.stderr
+    openssl_verify(tmp_path, root=chain["root"], chain=certificate["chain"], leaf=certificate["certificate"])

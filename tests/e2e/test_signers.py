@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import subprocess
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -12,6 +11,7 @@ import pytest
 
 from astca.ids import new_ulid
 from tests.e2e.conftest import DELIVERY_SECONDS, RunningStack, wait_for
+from tests.pki import openssl_verify
 
 pytestmark = pytest.mark.e2e
 
@@ -58,29 +58,7 @@ def test_a_signer_is_created_issued_chained_and_revoked(stack: RunningStack, tmp
     signer = issued(stack, tenant, admin)
     chain = stack.call("GET", f"/v1/tenants/{tenant}/ca").json()
     assert chain["signers"] == [signer["certificate"]]
-    for name, pem in (
-        ("root", chain["root"]),
-        ("issuer", chain["issuer"]),
-        ("signer", signer["certificate"]),
-    ):
-        (tmp_path / f"{name}.pem").write_text(pem)
-    verified = subprocess.run(
-        [
-            "openssl",
-            "verify",
-            "-x509_strict",
-            "-CAfile",
-            "root.pem",
-            "-untrusted",
-            "issuer.pem",
-            "signer.pem",
-        ],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    assert verified.returncode == 0, verified.stdout + verified.stderr
+    openssl_verify(tmp_path, root=chain["root"], chain=[chain["issuer"]], leaf=signer["certificate"])
 
     revoked = stack.call("POST", f"/v1/tenants/{tenant}/signers/{signer['id']}/revoke", token=admin, body={})
     assert (revoked.status, revoked.json()["state"]) == (200, "REVOKED")

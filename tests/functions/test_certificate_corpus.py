@@ -3,7 +3,6 @@ passes pkilint, and verifies with openssl -x509_strict against the tenant's chai
 
 from __future__ import annotations
 
-import subprocess
 from collections.abc import Callable
 from pathlib import Path
 from types import ModuleType
@@ -17,6 +16,7 @@ from local.resources import LocalResources
 from tests.corpus.make_corpus import Corpus
 from tests.functions.flows import fetch, issue_pending, issued_signer, request_certificate
 from tests.functions.http import call
+from tests.pki import openssl_verify
 from tests.unit.policy.test_corpus import EXPECTED
 
 Load = Callable[[str], ModuleType]
@@ -54,27 +54,10 @@ def test_every_corpus_entry_gets_its_answer_and_every_accepted_one_a_valid_certi
     chain = call(
         load_function("get_ca_chain"), "GET", "/v1/tenants/{tenant}/ca", params={"tenant": "acme"}
     ).body
-    (tmp_path / "root.pem").write_text(chain["root"])
     for name, certificate_id in accepted.items():
         delivered = fetch(load_function, token, certificate_id)
         assert delivered.status == 200, (name, delivered.body)
         pkilint_lint(x509.load_pem_x509_certificate(delivered.body["certificate"].encode()))
-        (tmp_path / "chain.pem").write_text("".join(delivered.body["chain"]))
-        (tmp_path / "device.pem").write_text(delivered.body["certificate"])
-        verified = subprocess.run(
-            [
-                "openssl",
-                "verify",
-                "-x509_strict",
-                "-CAfile",
-                "root.pem",
-                "-untrusted",
-                "chain.pem",
-                "device.pem",
-            ],
-            cwd=tmp_path,
-            capture_output=True,
-            text=True,
-            check=False,
+        openssl_verify(
+            tmp_path, root=chain["root"], chain=delivered.body["chain"], leaf=delivered.body["certificate"]
         )
-        assert verified.returncode == 0, (name, verified.stdout + verified.stderr)

@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import json
-import socket
 import urllib.error
 import urllib.parse
 import urllib.request
-from collections.abc import Iterator
 
 import pytest
 
@@ -17,20 +15,12 @@ from astca.identity.idp_http import IdpHttp
 from astca.identity.oidc import RealmDirectory
 from astca.identity.principal import Needs, Principal
 from astca.identity.tokens import TokenVerifier
-from local import dev_idp
 
 
 @pytest.fixture(scope="module")
-def base_url() -> Iterator[str]:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    server = dev_idp.serve(port)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.shutdown()
-        server.server_close()
+def base_url(idp_url: str) -> str:
+    """The session's development IdP (tests/conftest.py)."""
+    return idp_url
 
 
 def token_response(base_url: str, realm: str, **form: str) -> tuple[int, dict[str, object]]:
