@@ -33,62 +33,51 @@ its 1-based position in the text.
 
 from __future__ import annotations
 
-import hashlib
-import operator
 import re
-from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from decimal import Decimal
-from enum import StrEnum
-from typing import Any, Literal, NamedTuple
 
 from astca import catalog, clock
 from astca.catalog import CaError
+from astca.storage.filter_tree import (
+    KEYWORDS,
+    OPERATORS,
+    Comparison,
+    DynamoDbFilter,
+    FieldType,
+    Filter,
+    FilterField,
+    FilterSpec,
+    Junction,
+    Node,
+    Not,
+    Value,
+)
+
+__all__ = [
+    "MAX_DEPTH",
+    "MAX_FILTER_CHARS",
+    "MAX_INT",
+    "Comparison",
+    "DynamoDbFilter",
+    "FieldType",
+    "Filter",
+    "FilterField",
+    "FilterSpec",
+    "Junction",
+    "Not",
+    "parse_filter",
+]
 
 MAX_FILTER_CHARS = 512
 MAX_DEPTH = 8
 MAX_INT = 2**63 - 1
 
-type Value = str | int | bool
-type Node = Comparison | Junction | Not
-
-
-class FieldType(StrEnum):
-    """The type of a filterable field, which decides its operators and literals."""
-
-    STRING = "string"
-    INT = "int"
-    BOOL = "bool"
-    TIMESTAMP = "timestamp"
-    ENUM = "enum"
-
-
-_ORDERED = ("eq", "ne", "gt", "ge", "lt", "le")
-_OPERATORS: dict[FieldType, tuple[str, ...]] = {
-    FieldType.STRING: (*_ORDERED, "begins_with"),
-    FieldType.INT: _ORDERED,
-    FieldType.BOOL: ("eq", "ne"),
-    FieldType.TIMESTAMP: _ORDERED,
-    FieldType.ENUM: ("eq", "ne"),
-}
 _LITERALS = {
     FieldType.STRING: "a quoted string",
     FieldType.INT: "an integer",
     FieldType.BOOL: "true or false",
     FieldType.TIMESTAMP: "a quoted RFC 3339 timestamp",
 }
-_KEYWORDS = frozenset({"and", "or", "not", "true", "false", *_OPERATORS[FieldType.STRING]})
-_COMPARE: dict[str, Callable[[Any, Any], bool]] = {
-    "eq": operator.eq,
-    "gt": operator.gt,
-    "ge": operator.ge,
-    "lt": operator.lt,
-    "le": operator.le,
-    "begins_with": str.startswith,
-}
-_DYNAMODB_OPERATORS = {"eq": "=", "gt": ">", "ge": ">=", "lt": "<", "le": "<="}
-
-_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _TOKEN = re.compile(
     r"(?P<space>\s+)|(?P<string>'(?:[^']|'')*')|(?P<integer>-?[0-9]+)"
     r"|(?P<word>[A-Za-z_][A-Za-z0-9_]*)|(?P<paren>[()])"
@@ -98,179 +87,6 @@ _RFC3339 = re.compile(
     r"(?P<fraction>\.[0-9]+)?(?:[Zz]|[+-][0-9]{2}:[0-9]{2})"
 )
 _SERVICE_TIMESTAMP = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z")
-
-
-@dataclass(frozen=True)
-class FilterField:
-    """A field callers may filter on: its name, type, enum values and the item attribute it reads."""
-
-    name: str
-    type: FieldType
-    values: tuple[str, ...] = ()
-    attribute: str = ""
-
-    def __post_init__(self) -> None:
-        if not _IDENTIFIER.fullmatch(self.name) or self.name.lower() in _KEYWORDS:
-            raise ValueError(f"{self.name!r} cannot name a filter field")
-        if (self.type is FieldType.ENUM) != bool(self.values):
-            raise ValueError(f"field {self.name!r}: an enum needs values, and only an enum has them")
-
-    @property
-    def item_attribute(self) -> str:
-        """The attribute of a stored item that this field reads (its name unless set)."""
-        return self.attribute or self.name
-
-
-class FilterSpec:
-    """The fields one list endpoint can be filtered on."""
-
-    def __init__(self, *fields: FilterField) -> None:
-        self.fields = {field.name: field for field in fields}
-        if len(self.fields) != len(fields):
-            raise ValueError("filter field names must be unique")
-
-
-class DynamoDbFilter(NamedTuple):
-    """A FilterExpression with its ExpressionAttributeNames and (plain) ExpressionAttributeValues."""
-
-    expression: str
-    names: dict[str, str]
-    values: dict[str, Value]
-
-
-class _Placeholders:
-    def __init__(self) -> None:
-        self.names: dict[str, str] = {}
-        self.values: dict[str, Value] = {}
-        self._name_of: dict[str, str] = {}
-
-    def name(self, attribute: str) -> str:
-        if attribute not in self._name_of:
-            self._name_of[attribute] = f"#f{len(self._name_of)}"
-            self.names[self._name_of[attribute]] = attribute
-        return self._name_of[attribute]
-
-    def value(self, value: Value) -> str:
-        placeholder = f":v{len(self.values)}"
-        self.values[placeholder] = value
-        return placeholder
-
-
-@dataclass(frozen=True)
-class Comparison:
-    """``field op value``: false for a missing attribute or one of another type, except with ``ne``."""
-
-    field: FilterField
-    op: str
-    value: Value
-
-    def text(self) -> str:
-        """The canonical text of this comparison."""
-        if isinstance(self.value, str):
-            literal = "'" + self.value.replace("'", "''") + "'"
-        else:
-            literal = str(self.value).lower()  # true, false or the integer
-        return f"{self.field.name} {self.op} {literal}"
-
-    def matches(self, item: Mapping[str, Any]) -> bool:
-        """Whether ``item`` satisfies this comparison."""
-        if self.op == "ne":
-            return not Comparison(self.field, "eq", self.value).matches(item)
-        actual = item.get(self.field.item_attribute)
-        return _same_type(actual, self.value) and _COMPARE[self.op](actual, self.value)
-
-    def expression(self, placeholders: _Placeholders) -> str:
-        """This comparison as DynamoDB condition syntax, with placeholders for the name and the value."""
-        name, value = placeholders.name(self.field.item_attribute), placeholders.value(self.value)
-        if self.op == "begins_with":
-            return f"begins_with({name}, {value})"
-        if self.op == "ne":
-            return f"NOT ({name} = {value})"
-        return f"{name} {_DYNAMODB_OPERATORS[self.op]} {value}"
-
-
-@dataclass(frozen=True)
-class Junction:
-    """Two or more terms joined by ``and`` (all hold) or ``or`` (at least one holds)."""
-
-    word: Literal["and", "or"]
-    terms: tuple[Node, ...]
-
-    def text(self) -> str:
-        """The canonical text of this junction."""
-        return f" {self.word} ".join(_operand(term) for term in self.terms)
-
-    def matches(self, item: Mapping[str, Any]) -> bool:
-        """Whether ``item`` satisfies all terms (``and``) or any (``or``)."""
-        return (all if self.word == "and" else any)(term.matches(item) for term in self.terms)
-
-    def expression(self, placeholders: _Placeholders) -> str:
-        """This junction as DynamoDB condition syntax."""
-        return f" {self.word.upper()} ".join(_operand_expression(term, placeholders) for term in self.terms)
-
-
-@dataclass(frozen=True)
-class Not:
-    """The term does not hold."""
-
-    term: Node
-
-    def text(self) -> str:
-        """The canonical text of this negation."""
-        return "not " + _operand(self.term)
-
-    def matches(self, item: Mapping[str, Any]) -> bool:
-        """Whether ``item`` fails the term."""
-        return not self.term.matches(item)
-
-    def expression(self, placeholders: _Placeholders) -> str:
-        """This negation as DynamoDB condition syntax."""
-        expression = self.term.expression(placeholders)
-        if isinstance(self.term, Comparison) and self.term.op != "ne":
-            return f"NOT {expression}"
-        return f"NOT ({expression})"  # DynamoDB does not take "NOT NOT a"
-
-
-@dataclass(frozen=True)
-class Filter:
-    """A parsed filter, evaluated in Python by ``matches`` or handed to DynamoDB by ``to_dynamodb``."""
-
-    root: Node
-
-    def __str__(self) -> str:
-        return self.root.text()
-
-    def fingerprint(self) -> str:
-        """A stable digest of the filter's canonical text, the same however the filter was written."""
-        return hashlib.sha256(str(self).encode()).hexdigest()[:32]
-
-    def matches(self, item: Mapping[str, Any]) -> bool:
-        """Whether the plain ``item`` passes the filter, as DynamoDB would decide."""
-        return self.root.matches(item)
-
-    def to_dynamodb(self) -> DynamoDbFilter:
-        """The filter as a FilterExpression; user text only ever appears among the values."""
-        placeholders = _Placeholders()
-        expression = self.root.expression(placeholders)
-        return DynamoDbFilter(expression, placeholders.names, placeholders.values)
-
-
-def _operand(node: Node) -> str:
-    return f"({node.text()})" if isinstance(node, Junction) else node.text()
-
-
-def _operand_expression(node: Node, placeholders: _Placeholders) -> str:
-    # Only where needed: DynamoDB refuses redundant parentheses such as "((a))".
-    expression = node.expression(placeholders)
-    return f"({expression})" if isinstance(node, Junction) else expression
-
-
-def _same_type(actual: object, expected: Value) -> bool:
-    if isinstance(expected, bool):
-        return isinstance(actual, bool)
-    if isinstance(expected, int):
-        return isinstance(actual, int | float | Decimal) and not isinstance(actual, bool)
-    return isinstance(actual, str)
 
 
 def parse_filter(text: str | None, spec: FilterSpec) -> Filter | None:
@@ -384,7 +200,7 @@ class _Parser:
 
     def _comparison(self) -> Comparison:
         token = self._next()
-        if token.kind != "word" or token.text.lower() in _KEYWORDS:
+        if token.kind != "word" or token.text.lower() in KEYWORDS:
             raise _error(f"expected a field name, found {token.describe()}", token.position)
         field = self._spec.fields.get(token.text)
         if field is None:
@@ -392,11 +208,11 @@ class _Parser:
             raise _error(f"unknown field {token.describe()} (filterable: {allowed})", token.position)
         op_token = self._next()
         op = op_token.text.lower()
-        if op_token.kind != "word" or op not in _OPERATORS[FieldType.STRING]:
-            allowed = ", ".join(_OPERATORS[FieldType.STRING])
+        if op_token.kind != "word" or op not in OPERATORS[FieldType.STRING]:
+            allowed = ", ".join(OPERATORS[FieldType.STRING])
             raise _error(f"expected an operator ({allowed}), found {op_token.describe()}", op_token.position)
-        if op not in _OPERATORS[field.type]:
-            allowed = ", ".join(_OPERATORS[field.type])
+        if op not in OPERATORS[field.type]:
+            allowed = ", ".join(OPERATORS[field.type])
             raise _error(f"{field.type} field {field.name!r} takes {allowed}, not {op}", op_token.position)
         return Comparison(field, op, _value(field, self._next()))
 
