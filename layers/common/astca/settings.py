@@ -104,6 +104,15 @@ class Settings(BaseModel):
         description="KMS key spec of tenant signer keys: RSA_2048 by default, whose KMS signatures cost a fifth of ECC's",
     )
 
+    # SDK configs
+    service_url: str | None = Field(
+        default=None,
+        pattern=r"^https://[^/?#@\s]+(/[^?#\s]*[^/?#\s])?$",
+        max_length=512,
+        description="The service's public https URL, no trailing slash: the iss of SDK configs "
+        "(unset: https://{the request's domain name})",
+    )
+
     @field_validator("ca_alias_prefix")
     @classmethod
     def _not_an_aws_alias(cls, value: str) -> str:
