@@ -42,6 +42,7 @@ from moto.core.base_backend import BackendDict  # noqa: E402
 from astca.issuance.hierarchy import forget_hierarchies  # noqa: E402
 from astca.services.certificate_issuance import certificate_issuance  # noqa: E402
 from astca.services.certificates import certificate_service  # noqa: E402
+from astca.services.sdk_configs import sdk_config_service  # noqa: E402
 from astca.services.signer_issuance import signer_issuance  # noqa: E402
 from astca.services.signers import signer_service  # noqa: E402
 from local import dev_idp, functions  # noqa: E402
@@ -120,7 +121,13 @@ def corpus(tmp_path_factory: pytest.TempPathFactory) -> Corpus:
 def _fresh_ca_hierarchy() -> None:
     """Per-container caches start empty, like the table of every test (a fresh container each time)."""
     forget_hierarchies()
-    for factory in (certificate_issuance, certificate_service, signer_issuance, signer_service):
+    for factory in (
+        certificate_issuance,
+        certificate_service,
+        sdk_config_service,
+        signer_issuance,
+        signer_service,
+    ):
         factory.cache_clear()
 
 
