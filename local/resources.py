@@ -186,6 +186,9 @@ class Provisioner:
         return provision_custom_resources(resources)
 
     def _table(self, logical_id: str, props: Mapping[str, Any]) -> Physical:
+        from local.moto_dynamodb import serialize_dynamodb  # moto only where tables are provisioned
+
+        serialize_dynamodb()  # a cancelled transaction must not undo concurrent writes (local.moto_dynamodb)
         name = str(props.get("TableName") or f"{NAME_PREFIX}-{logical_id}")
         request: dict[str, Any] = {
             "TableName": name,
