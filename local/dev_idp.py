@@ -2,9 +2,11 @@
 
 Any realm name works: ``/realms/{realm}/.well-known/openid-configuration``,
 ``/realms/{realm}/protocol/openid-connect/certs`` and ``/realms/{realm}/protocol/openid-connect/token``
-(password grant, client ``astca-dev``). Two users: ``admin``/``admin`` with the admin role, and
-``device``/``device`` with ``amr: ["pwd"]``, an AST client id and a preferred_username. Tokens are
-ES256, signed by a key per realm made at start-up, valid for five minutes.
+(password grant, client ``astca-dev``). Three users: ``admin``/``admin`` with the admin role, and
+``device``/``device`` with ``amr: ["pwd"]``, an AST client id and a preferred_username, and
+``service``/``service``, shaped like a Keycloak service account (the identity provider's client):
+the key reader role as a client role, no ``amr`` (it never typed a password). Tokens are ES256,
+signed by a key per realm made at start-up, valid for five minutes.
 """
 
 from __future__ import annotations
@@ -37,8 +39,8 @@ class DevUser:
     claims: dict[str, Any]
 
 
-def dev_users(admin_role: str) -> dict[str, DevUser]:
-    """The two development users."""
+def dev_users(admin_role: str, key_reader_role: str = "astca-key-reader") -> dict[str, DevUser]:
+    """The development users."""
     return {
         "admin": DevUser(
             password="admin",  # noqa: S106 - documented development credentials
@@ -55,15 +57,23 @@ def dev_users(admin_role: str) -> dict[str, DevUser]:
                 "amr": ["pwd"],
             },
         ),
+        "service": DevUser(
+            password="service",  # noqa: S106 - documented development credentials
+            subject="00000000-0000-4000-8000-00000000c001",
+            claims={
+                "preferred_username": "service-account-astca-idp",
+                "resource_access": {"astca-idp": {"roles": [key_reader_role]}},
+            },
+        ),
     }
 
 
 class DevIdp:
     """Realms, their keys and the token endpoint."""
 
-    def __init__(self, base_url: str, *, admin_role: str) -> None:
+    def __init__(self, base_url: str, *, admin_role: str, key_reader_role: str = "astca-key-reader") -> None:
         self.base_url = base_url.rstrip("/")
-        self.users = dev_users(admin_role)
+        self.users = dev_users(admin_role, key_reader_role)
         self._keys: dict[str, ec.EllipticCurvePrivateKey] = {}
         self._lock = threading.Lock()
 
@@ -163,7 +173,11 @@ class _Handler(BaseHTTPRequestHandler):
 
 def serve(port: int, *, host: str = "127.0.0.1") -> ThreadingHTTPServer:
     """Start the development IdP in a daemon thread and return its server (``shutdown()`` stops it)."""
-    idp = DevIdp(f"http://{host}:{port}", admin_role=os.environ.get("ASTCA_ADMIN_ROLE", "astca-admin"))
+    idp = DevIdp(
+        f"http://{host}:{port}",
+        admin_role=os.environ.get("ASTCA_ADMIN_ROLE", "astca-admin"),
+        key_reader_role=os.environ.get("ASTCA_KEY_READER_ROLE", "astca-key-reader"),
+    )
     handler = type("DevIdpHandler", (_Handler,), {"idp": idp})
     server = ThreadingHTTPServer((host, port), handler)
     server.daemon_threads = True

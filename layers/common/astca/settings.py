@@ -12,7 +12,15 @@ from collections.abc import Mapping
 from functools import cache
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+)
 
 PREFIX = "ASTCA_"
 
@@ -113,11 +121,36 @@ class Settings(BaseModel):
         "(unset: https://{the request's domain name})",
     )
 
+    # public keys (users register the public half of a device key; the IdP reads them)
+    public_key_default_days: int = Field(
+        default=365, ge=1, le=3650, description="Lifetime of a registered public key without expiresAt"
+    )
+    public_key_max_days: int = Field(
+        default=730,
+        ge=1,
+        le=3650,
+        validate_default=True,  # checked against the default lifetime even when unset
+        description="Latest expiresAt a registration may ask for, in days from now",
+    )
+    key_reader_role: str = Field(
+        default="astca-key-reader",
+        min_length=1,
+        description="Realm or client role that may read every public key of its tenant (the IdP's client)",
+    )
+
     @field_validator("ca_alias_prefix")
     @classmethod
     def _not_an_aws_alias(cls, value: str) -> str:
         if value == "alias/aws" or value.startswith("alias/aws/"):
             raise ValueError("alias/aws/ is reserved for AWS managed keys")
+        return value
+
+    @field_validator("public_key_max_days")
+    @classmethod
+    def _not_below_the_default(cls, value: int, info: ValidationInfo) -> int:
+        default = info.data.get("public_key_default_days")
+        if default is not None and value < default:
+            raise ValueError(f"must be at least {PREFIX}PUBLIC_KEY_DEFAULT_DAYS ({default})")
         return value
 
 

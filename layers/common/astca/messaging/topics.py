@@ -42,4 +42,6 @@ ROUTES: dict[str, Topic] = {
     "signer.deleted": Topic.CA_EVENTS,
     "certificate.issued": Topic.CA_EVENTS,
     "certificate.failed": Topic.CA_EVENTS,
+    "public_key.registered": Topic.CA_EVENTS,
+    "public_key.deleted": Topic.CA_EVENTS,
 }

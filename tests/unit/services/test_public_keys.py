@@ -1,0 +1,391 @@
+"""Public keys on moto: password logins register, one thumbprint per tenant, owners and key readers, expiry."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import boto3
+import jwt
+import pytest
+from cryptography.hazmat.primitives.asymmetric import ec, ed25519
+
+from astca import catalog, clock
+from astca.catalog import CaError
+from astca.identity.principal import Principal
+from astca.policy.public_keys import JwkPolicy
+from astca.policy.weakkeys import WeakKeys
+from astca.services.public_keys import PublicKeyService
+from astca.storage.dynamo import Table, deserialize
+from astca.storage.public_key_records import PublicKey
+from astca.storage.public_keys import RETENTION_AFTER_EXPIRY, PublicKeyRepository
+from local.resources import LocalResources
+
+START = datetime(2026, 11, 25, 12, 0, 0, tzinfo=UTC)
+READER = "astca-key-reader"
+
+
+class Clock:
+    """A clock the test moves."""
+
+    def __init__(self) -> None:
+        self.moment = START
+
+    def __call__(self) -> datetime:
+        return self.moment
+
+
+@pytest.fixture
+def table(aws: LocalResources) -> Table:
+    return Table(aws.tables["Table"])
+
+
+@pytest.fixture
+def now() -> Clock:
+    return Clock()
+
+
+@pytest.fixture
+def service(table: Table, now: Clock) -> PublicKeyService:
+    policy = JwkPolicy(weak_keys=WeakKeys.disabled())
+    return PublicKeyService(
+        PublicKeyRepository(table),
+        lambda: policy,
+        default_lifetime=timedelta(days=365),
+        max_lifetime=timedelta(days=730),
+        reader_role=READER,
+        now=now,
+    )
+
+
+def user(name: str = "alice", tenant: str = "acme", amr: tuple[str, ...] = ("pwd",)) -> Principal:
+    return Principal(tenant=tenant, user_id=name, user_name=name, amr=amr)
+
+
+def reader(tenant: str = "acme") -> Principal:
+    """A service account of the IdP's client: the reader role, no password, perhaps no user."""
+    return Principal(tenant=tenant, roles=frozenset({READER}))
+
+
+def new_jwk() -> dict[str, Any]:
+    key = ec.generate_private_key(ec.SECP256R1()).public_key()
+    jwk: dict[str, Any] = jwt.algorithms.ECAlgorithm.to_jwk(key, as_dict=True)
+    return jwk
+
+
+def code(raised: pytest.ExceptionInfo[CaError]) -> int:
+    return raised.value.entry.code
+
+
+def fails(action: Callable[..., object], *args: Any) -> int:
+    """The code of the CaError that ``action(*args)`` raises."""
+    with pytest.raises(CaError) as raised:
+        action(*args)
+    return code(raised)
+
+
+def scan(table: Table) -> list[dict[str, Any]]:
+    return [deserialize(item) for item in boto3.client("dynamodb").scan(TableName=table.name)["Items"]]
+
+
+def events(table: Table) -> list[tuple[str, dict[str, Any]]]:
+    return sorted(
+        (item["routingKey"], json.loads(item["payload"]))
+        for item in scan(table)
+        if item["PK"].startswith("OUTBOX#")
+    )
+
+
+# ---------------------------------------------------------------------------------------- registration
+
+
+def test_a_password_user_registers_a_key_for_the_default_lifetime(
+    service: PublicKeyService, table: Table
+) -> None:
+    jwk = new_jwk()
+
+    key = service.register("acme", user(), jwk, None)
+
+    assert key.owner == "alice"
+    assert key.jwk == {**jwk, "kid": key.kid}
+    assert (key.created_at, key.expires_at) == ("2026-11-25T12:00:00Z", "2027-11-25T12:00:00Z")
+    assert service.get("acme", user(), key.kid) == key
+    items = {item["SK"]: item for item in scan(table) if item["PK"] == "TENANT#acme"}
+    assert set(items) == {f"KEY#{key.kid}", f"USERKEY#alice#{key.kid}"}
+    expected_ttl = int((START + timedelta(days=365) + RETENTION_AFTER_EXPIRY).timestamp())
+    assert {item["expiresAtEpoch"] for item in items.values()} == {expected_ttl}
+    assert events(table) == [
+        (
+            "public_key.registered",
+            {"tenant": "acme", "kid": key.kid, "owner": "alice", "kty": "EC", "expiresAt": key.expires_at},
+        )
+    ]
+
+
+@pytest.mark.parametrize("amr", [(), ("otp",), ("hwk", "mfa"), ("PWD",)])
+def test_without_a_password_in_amr_nothing_is_registered(
+    service: PublicKeyService, table: Table, amr: tuple[str, ...]
+) -> None:
+    assert fails(lambda: service.register("acme", user(amr=amr), new_jwk(), None)) == (
+        catalog.PASSWORD_AUTH_MISSING.code
+    )
+    assert scan(table) == []
+
+
+def test_a_password_among_other_methods_is_enough(service: PublicKeyService) -> None:
+    assert service.register("acme", user(amr=("otp", "pwd")), new_jwk(), None).owner == "alice"
+
+
+def test_a_token_without_a_user_registers_nothing(service: PublicKeyService) -> None:
+    principal = Principal(tenant="acme", amr=("pwd",))
+    assert fails(lambda: service.register("acme", principal, new_jwk(), None)) == catalog.MISSING_USER_ID.code
+
+
+def test_the_password_is_checked_before_the_key(service: PublicKeyService) -> None:
+    assert fails(lambda: service.register("acme", user(amr=()), {"kty": "oct"}, None)) == (
+        catalog.PASSWORD_AUTH_MISSING.code
+    )
+    assert (
+        fails(lambda: service.register("acme", user(), {"kty": "oct"}, None)) == catalog.MALFORMED_FIELD.code
+    )
+
+
+@pytest.mark.parametrize(
+    ("expires_at", "stored"),
+    [
+        ("2027-01-01T00:00:00Z", "2027-01-01T00:00:00Z"),
+        ("2027-01-01T01:00:00.999+01:00", "2027-01-01T00:00:00Z"),
+        ("2026-11-25T12:00:01Z", "2026-11-25T12:00:01Z"),
+        ("2028-11-24T12:00:00Z", "2028-11-24T12:00:00Z"),  # exactly 730 days ahead
+    ],
+)
+def test_expires_at_within_the_maximum_is_kept_to_the_second(
+    service: PublicKeyService, expires_at: str, stored: str
+) -> None:
+    assert service.register("acme", user(), new_jwk(), expires_at).expires_at == stored
+
+
+@pytest.mark.parametrize(
+    "expires_at",
+    [
+        "2026-11-25T12:00:00Z",
+        "2026-11-25T12:00:00.5Z",
+        "2020-01-01T00:00:00Z",
+        "2028-11-24T12:00:01Z",
+        "soon",
+    ],
+)
+def test_expires_at_now_in_the_past_beyond_the_maximum_or_unreadable_is_malformed(
+    service: PublicKeyService, table: Table, expires_at: str
+) -> None:
+    assert (
+        fails(lambda: service.register("acme", user(), new_jwk(), expires_at)) == catalog.MALFORMED_FIELD.code
+    )
+    assert scan(table) == []
+
+
+# ---------------------------------------------------------------------------------------- one thumbprint per tenant
+
+
+def test_a_thumbprint_is_registered_once_per_tenant(service: PublicKeyService) -> None:
+    jwk = new_jwk()
+    first = service.register("acme", user("alice"), jwk, None)
+
+    for principal in (user("alice"), user("bob")):
+        assert fails(service.register, "acme", principal, jwk, None) == catalog.KEY_ALREADY_EXISTS.code
+    with_kid = {**jwk, "kid": first.kid, "use": "sig"}  # the same key, written otherwise
+    assert (
+        fails(lambda: service.register("acme", user("bob"), with_kid, None))
+        == catalog.KEY_ALREADY_EXISTS.code
+    )
+    assert service.get("acme", user("alice"), first.kid) == first
+
+    other_tenant = service.register("globex", user("bob", tenant="globex"), jwk, None)
+    assert (other_tenant.kid, other_tenant.owner) == (first.kid, "bob")
+
+
+def test_fifty_concurrent_registrations_of_one_key_store_it_once(
+    service: PublicKeyService, table: Table
+) -> None:
+    jwk = {"kty": "OKP", "crv": "Ed25519", "x": new_ed25519_x()}
+
+    def attempt(index: int) -> int:
+        try:
+            service.register("acme", user(f"user{index}"), jwk, None)
+        except CaError as error:
+            return error.entry.code
+        return 0
+
+    with ThreadPoolExecutor(max_workers=16) as pool:
+        outcomes = list(pool.map(attempt, range(50)))
+
+    assert outcomes.count(0) == 1
+    assert set(outcomes) - {0} == {catalog.KEY_ALREADY_EXISTS.code}
+    winner = f"user{outcomes.index(0)}"
+    keys = [item for item in scan(table) if item["PK"] == "TENANT#acme"]
+    assert sorted(item["SK"].split("#")[0] for item in keys) == ["KEY", "USERKEY"]
+    assert {item["owner"] for item in keys} == {winner}
+    assert [routing_key for routing_key, _ in events(table)] == ["public_key.registered"]
+
+
+def new_ed25519_x() -> str:
+    key: dict[str, str] = jwt.algorithms.OKPAlgorithm.to_jwk(
+        ed25519.Ed25519PrivateKey.generate().public_key(), as_dict=True
+    )
+    return key["x"]
+
+
+# ---------------------------------------------------------------------------------------- reading
+
+
+def test_only_the_owner_and_key_readers_read_a_key(service: PublicKeyService) -> None:
+    key = service.register("acme", user("alice"), new_jwk(), None)
+
+    assert service.get("acme", user("alice", amr=()), key.kid) == key
+    assert service.get("acme", reader(), key.kid) == key
+    assert fails(lambda: service.get("acme", user("bob"), key.kid)) == catalog.KEY_NOT_FOUND.code
+    admin = Principal(tenant="acme", user_id="root", roles=frozenset({"astca-admin"}))
+    assert fails(lambda: service.get("acme", admin, key.kid)) == catalog.KEY_NOT_FOUND.code
+    assert (
+        fails(lambda: service.get("acme", Principal(tenant="acme"), key.kid)) == catalog.MISSING_USER_ID.code
+    )
+    assert fails(lambda: service.get("globex", reader("globex"), key.kid)) == catalog.KEY_NOT_FOUND.code
+
+
+@pytest.mark.parametrize("kid", ["", "x", "A" * 42, "A" * 44, "A" * 42 + "=", "../KEY#" + "A" * 36])
+def test_a_kid_that_is_no_thumbprint_is_not_found(service: PublicKeyService, kid: str) -> None:
+    assert fails(lambda: service.get("acme", reader(), kid)) == catalog.KEY_NOT_FOUND.code
+    assert fails(lambda: service.delete("acme", user(), kid)) == catalog.KEY_NOT_FOUND.code
+
+
+def test_an_expired_key_is_gone_for_its_readers_but_still_secret_for_others(
+    service: PublicKeyService, now: Clock
+) -> None:
+    key = service.register("acme", user("alice"), new_jwk(), "2026-11-25T13:00:00Z")
+    now.moment = START + timedelta(minutes=59, seconds=59)
+    assert service.get("acme", user("alice"), key.kid) == key
+
+    now.moment = START + timedelta(hours=1)
+    assert fails(lambda: service.get("acme", user("alice"), key.kid)) == catalog.KEY_EXPIRED.code
+    assert fails(lambda: service.get("acme", reader(), key.kid)) == catalog.KEY_EXPIRED.code
+    assert fails(lambda: service.get("acme", user("bob"), key.kid)) == catalog.KEY_NOT_FOUND.code
+
+
+def test_an_expired_key_keeps_its_thumbprint_until_its_owner_deletes_it(
+    service: PublicKeyService, now: Clock
+) -> None:
+    jwk = new_jwk()
+    key = service.register("acme", user(), jwk, "2026-11-26T00:00:00Z")
+    now.moment = START + timedelta(days=2)
+    assert fails(lambda: service.register("acme", user(), jwk, None)) == catalog.KEY_ALREADY_EXISTS.code
+
+    service.delete("acme", user(), key.kid)
+
+    assert service.register("acme", user(), jwk, None).expires_at == "2027-11-27T12:00:00Z"
+
+
+# ---------------------------------------------------------------------------------------- lists
+
+
+def test_a_user_lists_their_own_keys_a_page_at_a_time(service: PublicKeyService, aws: LocalResources) -> None:
+    mine = sorted(service.register("acme", user("alice"), new_jwk(), None).kid for _ in range(3))
+    service.register("acme", user("bob"), new_jwk(), None)
+    service.register("globex", user("alice", tenant="globex"), new_jwk(), None)
+
+    first, token = service.page("acme", user("alice"), limit="2", token=None, filter_text=None)
+    rest, last = service.page("acme", user("alice"), limit="2", token=token, filter_text=None)
+
+    assert [key.kid for key in first + rest] == mine
+    assert (
+        last is None or service.page("acme", user("alice"), limit="2", token=last, filter_text=None)[0] == []
+    )
+    assert fails(lambda: service.page("acme", user("bob"), limit="2", token=token, filter_text=None)) == (
+        catalog.BAD_PAGINATION.code
+    )
+
+
+def test_an_owner_whose_id_looks_like_a_key_prefix_sees_only_their_keys(service: PublicKeyService) -> None:
+    service.register("acme", user("a"), new_jwk(), None)
+    tricky = service.register("acme", user("a#"), new_jwk(), None)
+    also = service.register("acme", user("a%23"), new_jwk(), None)
+
+    keys, _ = service.page("acme", user("a"), limit=None, token=None, filter_text=None)
+    assert [key.owner for key in keys] == ["a"]
+    assert [
+        key.kid for key in service.page("acme", user("a#"), limit=None, token=None, filter_text=None)[0]
+    ] == [tricky.kid]
+    assert [
+        key.kid for key in service.page("acme", user("a%23"), limit=None, token=None, filter_text=None)[0]
+    ] == [also.kid]
+
+
+def test_lists_filter_by_type_and_dates(service: PublicKeyService) -> None:
+    ec_key = service.register("acme", user(), new_jwk(), "2027-01-01T00:00:00Z")
+    ed_key = service.register("acme", user(), {"kty": "OKP", "crv": "Ed25519", "x": new_ed25519_x()}, None)
+
+    def kids(filter_text: str) -> list[str]:
+        keys, _ = service.page("acme", user(), limit=None, token=None, filter_text=filter_text)
+        return [key.kid for key in keys]
+
+    assert kids("kty eq 'EC'") == [ec_key.kid]
+    assert kids("crv eq 'Ed25519'") == [ed_key.kid]
+    assert kids("expiresAt gt '2027-06-01T00:00:00Z'") == [ed_key.kid]
+    assert sorted(kids("createdAt le '2026-11-25T12:00:00Z'")) == sorted([ec_key.kid, ed_key.kid])
+
+
+@pytest.mark.parametrize(
+    ("query", "entry"),
+    [
+        ({"limit": "0"}, catalog.BAD_PAGINATION),
+        ({"token": "forged"}, catalog.BAD_PAGINATION),
+        ({"filter_text": "owner eq 'bob'"}, catalog.BAD_FILTER),
+        ({"filter_text": "kty eq 'oct'"}, catalog.BAD_FILTER),
+    ],
+)
+def test_bad_list_parameters(
+    service: PublicKeyService, query: dict[str, str], entry: catalog.ErrorEntry
+) -> None:
+    arguments: dict[str, Any] = {"limit": None, "token": None, "filter_text": None, **query}
+    assert fails(lambda: service.page("acme", user(), **arguments)) == entry.code
+
+
+# ---------------------------------------------------------------------------------------- deletion
+
+
+def test_an_owner_deletes_their_key_and_may_register_it_again(
+    service: PublicKeyService, table: Table
+) -> None:
+    jwk = new_jwk()
+    key = service.register("acme", user(), jwk, None)
+
+    service.delete("acme", user(amr=()), key.kid)
+
+    assert fails(lambda: service.get("acme", user(), key.kid)) == catalog.KEY_NOT_FOUND.code
+    assert service.page("acme", user(), limit=None, token=None, filter_text=None) == ([], None)
+    assert [routing_key for routing_key, _ in events(table)] == [
+        "public_key.deleted",
+        "public_key.registered",
+    ]
+    assert ("public_key.deleted", {"tenant": "acme", "kid": key.kid, "owner": "alice"}) in events(table)
+    assert service.register("acme", user("bob"), jwk, None).owner == "bob"
+
+
+def test_nobody_deletes_another_users_key(service: PublicKeyService) -> None:
+    key = service.register("acme", user("alice"), new_jwk(), None)
+
+    for principal, tenant in ((user("bob"), "acme"), (user("alice", tenant="globex"), "globex")):
+        assert fails(service.delete, tenant, principal, key.kid) == catalog.KEY_NOT_FOUND.code
+    assert fails(lambda: service.delete("acme", reader(), key.kid)) == catalog.MISSING_USER_ID.code
+    assert service.get("acme", user("alice"), key.kid) == key
+
+
+def test_the_stored_record_reads_back(service: PublicKeyService, table: Table) -> None:
+    key = service.register("acme", user(), {**new_jwk(), "alg": "ES256", "key_ops": ["verify"]}, None)
+    item = table.get("TENANT#acme", f"KEY#{key.kid}")
+    assert item is not None
+    assert PublicKey.from_item(item) == key
+    assert key.expired(clock.parse_rfc3339(key.expires_at))
+    assert not key.expired(START)
