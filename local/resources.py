@@ -6,7 +6,8 @@ Everything is read from the template: a resource is provisioned after the resour
 ``astca-<LogicalId>`` unless the template names it. Provisioning twice against the same backend
 reuses a table or secret that already exists. Custom resources, when asked for, come last: their
 function runs in-process on a Create event (``local.custom_resources``). Not modelled locally:
-point-in-time recovery, SSE settings, key policies and tags (moto does not enforce them).
+point-in-time recovery, SSE settings, key policies and tags (moto does not enforce them). moto's
+KMS Decrypt is corrected in-process when a KMS key is provisioned (``local.moto_kms``: RSA keys).
 """
 
 from __future__ import annotations
@@ -252,6 +253,9 @@ class Provisioner:
         return Physical(ref=arn, attributes={"Id": arn})
 
     def _key(self, _logical_id: str, props: Mapping[str, Any]) -> Physical:
+        from local.moto_kms import correct_kms_decrypt  # moto only where keys are provisioned
+
+        correct_kms_decrypt()  # RSA encryption keys decrypt on moto as they do on KMS
         metadata = self.kms.create_key(
             KeySpec=props.get("KeySpec", "SYMMETRIC_DEFAULT"),
             KeyUsage=props.get("KeyUsage", "ENCRYPT_DECRYPT"),
@@ -264,7 +268,12 @@ class Provisioner:
         )
 
     def _alias(self, _logical_id: str, props: Mapping[str, Any]) -> Physical:
-        self.kms.create_alias(AliasName=props["AliasName"], TargetKeyId=props["TargetKeyId"])
+        try:
+            self.kms.create_alias(AliasName=props["AliasName"], TargetKeyId=props["TargetKeyId"])
+        except ClientError as exc:  # provisioned before: the alias now names this provisioning's key
+            if exc.response["Error"]["Code"] != "AlreadyExistsException":
+                raise
+            self.kms.update_alias(AliasName=props["AliasName"], TargetKeyId=props["TargetKeyId"])
         return Physical(ref=props["AliasName"])
 
 

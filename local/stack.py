@@ -219,6 +219,11 @@ class Stack:
                 self._start(component)
         for logical_id, error in context.functions.preload().items():
             logger.error("%s cannot be imported (its invocations will fail): %r", logical_id, error)
+        # The custom resources read the settings when only their own variables were set; every
+        # function's are set now (one process, one environment): read them afresh on first use.
+        from astca.settings import get_settings
+
+        get_settings.cache_clear()
         return context
 
     def _start(self, component: Component) -> None:

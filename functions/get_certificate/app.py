@@ -46,4 +46,4 @@ def get_certificate(
     )
 
 
-lambda_handler = web.lambda_handler(app, needs=Needs(user_id=True))
+lambda_handler = web.lambda_handler(app, needs=Needs(user_id=True), encrypted=True)

@@ -42,4 +42,6 @@ def renew_certificate(
     return web.json_response(CertificateAccepted.of(record), status=202, headers={"Location": location})
 
 
-lambda_handler = web.lambda_handler(app, needs=Needs(token=False, client_certificate=True), idempotent=True)
+lambda_handler = web.lambda_handler(
+    app, needs=Needs(token=False, client_certificate=True), idempotent=True, encrypted=True
+)

@@ -51,4 +51,6 @@ def request_certificate(
     return web.json_response(CertificateAccepted.of(record), status=202, headers={"Location": location})
 
 
-lambda_handler = web.lambda_handler(app, needs=Needs(user_id=True, client_id=True), idempotent=True)
+lambda_handler = web.lambda_handler(
+    app, needs=Needs(user_id=True, client_id=True), idempotent=True, encrypted=True
+)

@@ -102,7 +102,13 @@ def custom_resource_event(request_type: str, response_url: str, **extra: Any) ->
 
 
 def kms_key_ids() -> list[str]:
-    return sorted(key["KeyId"] for key in boto3.client("kms").list_keys()["Keys"])
+    """The signing keys: the template's own keys (session encryption) encrypt."""
+    kms = boto3.client("kms")
+    return sorted(
+        key["KeyId"]
+        for key in kms.list_keys()["Keys"]
+        if kms.describe_key(KeyId=key["KeyId"])["KeyMetadata"]["KeyUsage"] == "SIGN_VERIFY"
+    )
 
 
 def test_create_answers_success_with_the_ca_keys(

@@ -138,6 +138,21 @@ class Settings(BaseModel):
         description="Realm or client role that may read every public key of its tenant (the IdP's client)",
     )
 
+    # session encryption (a session key is set up by key transport, then encrypts requests and answers)
+    session_transport_key_id: str | None = Field(
+        default=None,
+        min_length=1,
+        description="KMS key (id, ARN or alias) of the RSA key-transport key whose public key is the session JWKS",
+    )
+    session_wrapping_key_id: str | None = Field(
+        default=None,
+        min_length=1,
+        description="Symmetric KMS key (id, ARN or alias) that wraps session keys at rest",
+    )
+    session_key_lifetime_seconds: int = Field(
+        default=900, ge=60, le=86400, description="Lifetime of a session key (default 15 minutes)"
+    )
+
     @field_validator("ca_alias_prefix")
     @classmethod
     def _not_an_aws_alias(cls, value: str) -> str:

@@ -6,14 +6,15 @@
 in the body. ``lambda_handler(app, needs=...)`` stacks the Logger (correlation id = API Gateway
 request id) over ``app.resolve`` and, before the request is validated, authenticates the caller
 against what the function declares it needs; a route receives the result as
-``principal: Annotated[Principal, Depends(web.principal)]``.
+``principal: Annotated[Principal, Depends(web.principal)]``. ``encrypted=True`` adds session
+encryption (``astca.session_encryption``, loaded only by a request that asks for it).
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
@@ -27,8 +28,13 @@ from astca import catalog
 from astca.catalog import CaError, ErrorEntry
 from astca.identity.principal import Needs, Principal
 
+if TYPE_CHECKING:
+    from astca.session_encryption import EncryptedExchange
+
 PROBLEM_JSON = "application/problem+json"
 JSON_CONTENT_TYPES = ("application/json", "application/problem+json")
+SESSION_KEY_HEADER = "x-session-key-id"  # session encryption (astca.session_encryption)
+JOSE = "application/jose"
 
 logger = Logger()
 
@@ -200,13 +206,21 @@ def documented(status: int, description: str, model: type[BaseModel] | None = No
 
 
 def lambda_handler(
-    app: APIGatewayHttpResolver, *, needs: Needs | None = None, idempotent: bool = False
+    app: APIGatewayHttpResolver,
+    *,
+    needs: Needs | None = None,
+    idempotent: bool = False,
+    encrypted: bool = False,
 ) -> LambdaHandler:
     """The Lambda entry point of an HTTP function: Logger context, the caller's checks, ``app.resolve``.
 
     ``idempotent`` functions honour ``Idempotency-Key``: the invocation's context is registered with the
     idempotency configuration, so an in-progress record expires with the invocation.
+    ``encrypted`` functions also take session-encrypted requests (``astca.session_encryption``); other
+    functions refuse a request with ``X-Session-Key-Id`` (510400) rather than answer it in the clear.
     """
+    if encrypted and needs is None:
+        raise ValueError("a session key is bound to its caller: an encrypted function declares its needs")
 
     @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
     def handle(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
@@ -214,6 +228,13 @@ def lambda_handler(
             from astca.storage.idempotency import CONFIG  # noqa: PLC0415 - only idempotent functions
 
             CONFIG.register_lambda_context(context)
+        session = _session_requested(event)
+        if session and encrypted and needs is not None:
+            return _serve_encrypted(app, event, context, needs)
+        if session == SESSION_KEY_HEADER:
+            return _problem_response(
+                event, CaError(catalog.BAD_REQUEST, "this operation takes no session-encrypted requests")
+            )
         try:
             _check_content_type(event)
             if needs is not None:
@@ -223,6 +244,43 @@ def lambda_handler(
         return app.resolve(event, context)
 
     return handle
+
+
+def _session_requested(event: dict[str, Any]) -> str | None:
+    """Which sign of session encryption a request carries: the session key header or the JOSE body type."""
+    for name, value in (event.get("headers") or {}).items():
+        lowered = name.lower()
+        if lowered == SESSION_KEY_HEADER:
+            return SESSION_KEY_HEADER
+        if lowered == "content-type" and str(value).split(";")[0].strip().lower() == JOSE:
+            return JOSE
+    return None
+
+
+def _serve_encrypted(
+    app: APIGatewayHttpResolver, event: dict[str, Any], context: LambdaContext, needs: Needs
+) -> dict[str, Any]:
+    """Authenticate, open the session key, decrypt, resolve, encrypt; plain problems until the key is known."""
+    from astca.session_encryption import EncryptedExchange  # noqa: PLC0415 - JOSE only for encrypted requests
+
+    exchange: EncryptedExchange | None = None
+    try:
+        app.context["principal"] = caller = _authenticate(event, needs)
+        exchange = EncryptedExchange.open(event, caller)
+        event = exchange.decrypt_request(event)
+        _check_content_type(event)
+    except CaError as error:
+        refused = _problem_response(event, error)
+        return refused if exchange is None else _sealed(exchange, event, refused)
+    return _sealed(exchange, event, app.resolve(event, context))
+
+
+def _sealed(exchange: EncryptedExchange, event: dict[str, Any], answer: dict[str, Any]) -> dict[str, Any]:
+    """The answer encrypted under the exchange's key, or a plain 51060 EncryptionError."""
+    try:
+        return exchange.seal(answer)
+    except CaError as error:
+        return _problem_response(event, error)
 
 
 def principal(request: Request) -> Principal:

@@ -50,7 +50,13 @@ def calls() -> Iterator[list[str]]:
 
 
 def kms_keys() -> list[str]:
-    return sorted(key["KeyId"] for key in aws.kms().list_keys()["Keys"])
+    """The signing keys: the template's own keys (session encryption) encrypt."""
+    kms = aws.kms()
+    return sorted(
+        key["KeyId"]
+        for key in kms.list_keys()["Keys"]
+        if kms.describe_key(KeyId=key["KeyId"])["KeyMetadata"]["KeyUsage"] == "SIGN_VERIFY"
+    )
 
 
 def alias_target(alias: str) -> str:
