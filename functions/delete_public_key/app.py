@@ -30,4 +30,4 @@ def delete_public_key(
     return Response(status_code=204, body="")
 
 
-lambda_handler = web.lambda_handler(app, needs=Needs(user_id=True))
+lambda_handler = web.lambda_handler(app, needs=Needs(user_id=True), encrypted=True)

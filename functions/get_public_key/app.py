@@ -36,4 +36,4 @@ def get_public_key(
 
 
 # A machine token (client credentials) may carry no user: the service decides by role or owner.
-lambda_handler = web.lambda_handler(app, needs=Needs())
+lambda_handler = web.lambda_handler(app, needs=Needs(), encrypted=True)

@@ -38,4 +38,4 @@ def list_public_keys(
     return PublicKeyList(items=[PublicKeyView.of(key) for key in keys], next_token=token)
 
 
-lambda_handler = web.lambda_handler(app, needs=Needs(user_id=True))
+lambda_handler = web.lambda_handler(app, needs=Needs(user_id=True), encrypted=True)

@@ -41,4 +41,4 @@ def register_public_key(
     return web.json_response(PublicKeyView.of(key), status=201, headers={"Location": location})
 
 
-lambda_handler = web.lambda_handler(app, needs=Needs(user_id=True))
+lambda_handler = web.lambda_handler(app, needs=Needs(user_id=True), encrypted=True)

@@ -610,3 +610,33 @@ def test_requests_without_encryption_never_import_the_jose_library(aws: LocalRes
     ).stdout
 
     assert out.strip().splitlines()[-1] == "[]"
+
+
+def test_public_keys_take_session_encryption(aws: LocalResources, load_function: Load, token: Token) -> None:
+    session = create_session(load_function, token)
+    device = token("acme", "device")
+    public = jwk.JWK.generate(kty="EC", crv="P-256")
+    keys, one = "/v1/tenants/{tenant}/public-keys", "/v1/tenants/{tenant}/public-keys/{kid}"
+
+    registered = send(
+        load_function("register_public_key"),
+        "POST",
+        keys,
+        {"tenant": "acme"},
+        token=device,
+        **encrypted(session, {"jwk": json.loads(public.export_public())}),
+    )
+    view, _ = opened(session, registered)
+    assert registered.status == 201, view
+    params = {"tenant": "acme", "kid": view["kid"]}
+    read = send(load_function("get_public_key"), "GET", one, params, token=device, **encrypted(session))
+    listed = send(
+        load_function("list_public_keys"), "GET", keys, {"tenant": "acme"}, token=device, **encrypted(session)
+    )
+    deleted = send(
+        load_function("delete_public_key"), "DELETE", one, params, token=device, **encrypted(session)
+    )
+
+    assert (read.status, opened(session, read)[0]["kid"]) == (200, view["kid"])
+    assert [item["kid"] for item in opened(session, listed)[0]["items"]] == [view["kid"]]
+    assert (deleted.status, deleted.body) == (204, "")  # no body, nothing to encrypt
