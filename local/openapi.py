@@ -17,7 +17,7 @@ from typing import Any
 from aws_lambda_powertools.event_handler.openapi.merge import OpenAPIMerge
 from aws_lambda_powertools.event_handler.openapi.models import HTTPBearer
 
-from astca.web import openapi_schema
+from astca.openapi_document import openapi_schema
 from local.aws_env import use_local_aws
 from local.functions import LocalFunctions
 from local.resources import Provisioner
