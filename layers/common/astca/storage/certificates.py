@@ -24,7 +24,6 @@ from typing import Any
 
 from astca import catalog, clock
 from astca.catalog import CaError
-from astca.messaging.outbox import OutboxWriter
 from astca.storage.certificate_records import (
     CertificateRecord,
     CertificateState,
@@ -32,26 +31,17 @@ from astca.storage.certificate_records import (
     issuer_key,
     serial_key,
 )
-from astca.storage.dynamo import ConditionFailed, Item, Table, TransactionCancelled
+from astca.storage.dynamo import ConditionFailed, Item, TransactionCancelled
 from astca.storage.signer_records import SignerState
 from astca.storage.signers import POINTER_SK, usage_sk
+from astca.storage.tenancy import Event, TenantRepository
 
 CERT_PREFIX = "CERT#"
 DELIVERY_WINDOW = timedelta(days=7)
-Event = tuple[str, dict[str, Any]]
 
 
-class CertificateRepository:
+class CertificateRepository(TenantRepository):
     """Certificate requests, their certificates and their one delivery."""
-
-    def __init__(self, table: Table) -> None:
-        self.table = table
-        self.outbox = OutboxWriter(table)
-
-    @staticmethod
-    def pk(tenant: str) -> str:
-        """The partition of a tenant."""
-        return f"TENANT#{tenant}"
 
     def accept(self, record: CertificateRecord, *, event: Event) -> None:
         """Store a PENDING request if the tenant's current signer is ISSUED (5104043, 51030, 51041 otherwise)."""

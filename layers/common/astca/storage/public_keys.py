@@ -27,32 +27,21 @@ from __future__ import annotations
 
 import time
 from datetime import datetime, timedelta
-from typing import Any
 
 from astca import catalog, clock
 from astca.catalog import CaError
-from astca.messaging.outbox import OutboxWriter
-from astca.storage.dynamo import Item, Table, TransactionCancelled
+from astca.storage.dynamo import Item, TransactionCancelled
 from astca.storage.filters import Filter
 from astca.storage.listing import list_page
 from astca.storage.public_key_records import PublicKey, key_sk, owner_prefix, owner_sk
+from astca.storage.tenancy import Event, TenantRepository
 
 RETENTION_AFTER_EXPIRY = timedelta(days=30)
 CONFLICT_ATTEMPTS = 3  # a TransactionConflict is retried: the retry sees the winner's key, or wins
-Event = tuple[str, dict[str, Any]]
 
 
-class PublicKeyRepository:
+class PublicKeyRepository(TenantRepository):
     """Registered public keys and their owners' lists in the single table."""
-
-    def __init__(self, table: Table) -> None:
-        self.table = table
-        self.outbox = OutboxWriter(table)
-
-    @staticmethod
-    def pk(tenant: str) -> str:
-        """The partition of a tenant."""
-        return f"TENANT#{tenant}"
 
     def register(self, key: PublicKey, *, event: Event) -> None:
         """Store a new key and its owner's list item; 51051 KeyAlreadyExists if the tenant has its thumbprint."""

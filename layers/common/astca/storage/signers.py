@@ -20,32 +20,22 @@ from typing import TYPE_CHECKING, Any
 
 from astca import catalog, clock
 from astca.catalog import CaError
-from astca.messaging.outbox import OutboxWriter
-from astca.storage.dynamo import ConditionFailed, Item, Table, TransactionCancelled
+from astca.storage.dynamo import ConditionFailed, Item, TransactionCancelled
 from astca.storage.filters import Filter, parse_filter
 from astca.storage.listing import list_page
 from astca.storage.signer_records import SIGNER_FILTERS, Signer, SignerPointer, SignerState
+from astca.storage.tenancy import Event, TenantRepository
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.type_defs import TransactWriteItemTypeDef
 
 POINTER_SK = "CURRENT#SIGNER"
 USAGE_PREFIX = "USAGE#SIGNER#"
-Event = tuple[str, dict[str, Any]]
 SIGNER_PREFIX = "SIGNER#"
 
 
-class SignerRepository:
+class SignerRepository(TenantRepository):
     """Signers and the current-signer pointer in the single table."""
-
-    def __init__(self, table: Table) -> None:
-        self.table = table
-        self.outbox = OutboxWriter(table)
-
-    @staticmethod
-    def pk(tenant: str) -> str:
-        """The partition of a tenant."""
-        return f"TENANT#{tenant}"
 
     def get(self, tenant: str, signer_id: str) -> Signer | None:
         """A signer of the tenant, or None."""
