@@ -45,6 +45,7 @@ from astca.services.certificates import certificate_service  # noqa: E402
 from astca.services.sdk_configs import sdk_config_service  # noqa: E402
 from astca.services.signer_issuance import signer_issuance  # noqa: E402
 from astca.services.signers import signer_service  # noqa: E402
+from astca.storage.dynamo import Table  # noqa: E402
 from local import dev_idp, functions  # noqa: E402
 from local.custom_resources import provision_custom_resources  # noqa: E402
 from local.resources import LocalResources, Provisioner  # noqa: E402
@@ -129,6 +130,12 @@ def _fresh_ca_hierarchy() -> None:
         signer_service,
     ):
         factory.cache_clear()
+
+
+@pytest.fixture
+def table(aws: LocalResources) -> Table:
+    """The template's single table of this test."""
+    return Table(aws.tables["Table"])
 
 
 @pytest.fixture

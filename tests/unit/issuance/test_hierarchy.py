@@ -22,11 +22,6 @@ from local.resources import LocalResources
 
 
 @pytest.fixture
-def table(aws: LocalResources) -> Table:
-    return Table(aws.tables["Table"])
-
-
-@pytest.fixture
 def settings() -> Settings:
     return get_settings()
 

@@ -22,6 +22,7 @@ from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 from astca import catalog, clock
 from astca.catalog import CaError
 from astca.issuance import lint
+from astca.issuance.device import key_usage
 from astca.issuance.lint import pkilint_lint
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -39,18 +40,7 @@ DevicePublicKey = ec.EllipticCurvePublicKey | rsa.RSAPublicKey | ed25519.Ed25519
 
 
 def usage(*bits: str) -> x509.KeyUsage:
-    names = (
-        "digital_signature",
-        "content_commitment",
-        "key_encipherment",
-        "data_encipherment",
-        "key_agreement",
-        "key_cert_sign",
-        "crl_sign",
-        "encipher_only",
-        "decipher_only",
-    )
-    return x509.KeyUsage(**{name: name in bits for name in names})
+    return key_usage(bits)
 
 
 def draft(

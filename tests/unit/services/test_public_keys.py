@@ -39,11 +39,6 @@ class Clock:
 
 
 @pytest.fixture
-def table(aws: LocalResources) -> Table:
-    return Table(aws.tables["Table"])
-
-
-@pytest.fixture
 def now() -> Clock:
     return Clock()
 

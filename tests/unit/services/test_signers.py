@@ -14,7 +14,6 @@ from astca.services.signers import SignerService
 from astca.storage.dynamo import Table, deserialize
 from astca.storage.signer_records import Signer, SignerState
 from astca.storage.signers import SignerRepository
-from local.resources import LocalResources
 
 
 class FakeKeys:
@@ -29,11 +28,6 @@ class FakeKeys:
 
     def schedule_deletion(self, key_id: str) -> None:
         self.deleted.append(key_id)
-
-
-@pytest.fixture
-def table(aws: LocalResources) -> Table:
-    return Table(aws.tables["Table"])
 
 
 @pytest.fixture

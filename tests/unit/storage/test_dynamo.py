@@ -8,12 +8,6 @@ from astca import catalog
 from astca.catalog import CaError
 from astca.storage.dynamo import ConditionFailed, Table, TransactionCancelled
 from astca.storage.filters import FieldType, FilterField, FilterSpec, parse_filter
-from local.resources import LocalResources
-
-
-@pytest.fixture
-def table(aws: LocalResources) -> Table:
-    return Table(aws.tables["Table"])
 
 
 def test_put_then_get_round_trips_plain_values(table: Table) -> None:

@@ -16,7 +16,7 @@ lists it, subject key identifier (SHA-1 of the key, RFC 5280 method 1) and autho
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -37,17 +37,6 @@ _EXTENDED_KEY_USAGES = {
     ExtendedKeyUsageName.CLIENT_AUTH: ExtendedKeyUsageOID.CLIENT_AUTH,
     ExtendedKeyUsageName.SERVER_AUTH: ExtendedKeyUsageOID.SERVER_AUTH,
 }
-_KEY_USAGE_BITS = (
-    "digital_signature",
-    "content_commitment",
-    "key_encipherment",
-    "data_encipherment",
-    "key_agreement",
-    "key_cert_sign",
-    "crl_sign",
-    "encipher_only",
-    "decipher_only",
-)
 _CURVE_KINDS = {ec.SECP256R1.name: KeyKind.EC_P256, ec.SECP384R1.name: KeyKind.EC_P384}
 
 DevicePublicKey = ec.EllipticCurvePublicKey | rsa.RSAPublicKey | ed25519.Ed25519PublicKey
@@ -154,8 +143,7 @@ def device_certificate_builder(
         .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
     )
     if profile.key_usage:
-        bits = {bit: bit in profile.key_usage for bit in _KEY_USAGE_BITS}
-        builder = builder.add_extension(x509.KeyUsage(**bits), critical=True)
+        builder = builder.add_extension(key_usage(profile.key_usage), critical=True)
     if profile.extended_key_usage:
         usages = [_EXTENDED_KEY_USAGES[usage] for usage in profile.extended_key_usage]
         builder = builder.add_extension(x509.ExtendedKeyUsage(usages), critical=False)
@@ -190,3 +178,25 @@ def _authority_key_identifier(signer_certificate: x509.Certificate) -> x509.Auth
     except x509.ExtensionNotFound:
         raise CaError(catalog.SIGNER_ERROR, "the signer certificate has no subject key identifier") from None
     return x509.AuthorityKeyIdentifier.from_issuer_subject_key_identifier(ski)
+
+
+KEY_USAGE_BITS = (
+    "digital_signature",
+    "content_commitment",
+    "key_encipherment",
+    "data_encipherment",
+    "key_agreement",
+    "key_cert_sign",
+    "crl_sign",
+    "encipher_only",
+    "decipher_only",
+)
+
+
+def key_usage(bits: Iterable[str]) -> x509.KeyUsage:
+    """The keyUsage extension with exactly ``bits`` set (names as x509.KeyUsage's arguments)."""
+    wanted = set(bits)
+    unknown = wanted - set(KEY_USAGE_BITS)
+    if unknown:
+        raise ValueError(f"unknown keyUsage bits {sorted(unknown)}")
+    return x509.KeyUsage(**{bit: bit in wanted for bit in KEY_USAGE_BITS})
