@@ -62,7 +62,9 @@ def dev_users(admin_role: str, key_reader_role: str = "astca-key-reader") -> dic
             subject="00000000-0000-4000-8000-00000000c001",
             claims={
                 "preferred_username": "service-account-astca-idp",
-                "resource_access": {"astca-idp": {"roles": [key_reader_role]}},
+                "resource_access": {
+                    "astca-dev": {"roles": [key_reader_role]}
+                },  # a role of the service's client
             },
         ),
     }
@@ -157,7 +159,7 @@ class _Handler(BaseHTTPRequestHandler):
         if not path.startswith("/realms/"):
             return None, ""
         realm, _, rest = path.removeprefix("/realms/").partition("/")
-        return (realm, rest) if REALM_NAME.match(realm) else (None, "")
+        return (realm, rest) if REALM_NAME.fullmatch(realm) else (None, "")
 
     def _json(self, status: int, body: dict[str, Any]) -> None:
         data = json.dumps(body).encode()
@@ -171,7 +173,13 @@ class _Handler(BaseHTTPRequestHandler):
         """Requests are not logged: tokens travel in them."""
 
 
-def serve(port: int, *, host: str = "127.0.0.1") -> ThreadingHTTPServer:
+class DevIdpServer(ThreadingHTTPServer):
+    """The development IdP's HTTP server; ``idp`` is the IdP it serves (its realms' keys sign tokens)."""
+
+    idp: DevIdp
+
+
+def serve(port: int, *, host: str = "127.0.0.1") -> DevIdpServer:
     """Start the development IdP in a daemon thread and return its server (``shutdown()`` stops it)."""
     idp = DevIdp(
         f"http://{host}:{port}",
@@ -179,7 +187,8 @@ def serve(port: int, *, host: str = "127.0.0.1") -> ThreadingHTTPServer:
         key_reader_role=os.environ.get("ASTCA_KEY_READER_ROLE", "astca-key-reader"),
     )
     handler = type("DevIdpHandler", (_Handler,), {"idp": idp})
-    server = ThreadingHTTPServer((host, port), handler)
+    server = DevIdpServer((host, port), handler)
+    server.idp = idp
     server.daemon_threads = True
     threading.Thread(target=server.serve_forever, name="dev-idp", daemon=True).start()
     return server

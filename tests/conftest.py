@@ -29,11 +29,14 @@ for _name in [name for name in os.environ if name.startswith("ASTCA_")]:
 
 import json  # noqa: E402 - the environment comes first
 import socket  # noqa: E402
+import time  # noqa: E402
 import urllib.parse  # noqa: E402
 import urllib.request  # noqa: E402
 from collections.abc import Callable, Iterator  # noqa: E402
 from types import ModuleType  # noqa: E402
+from typing import Any  # noqa: E402
 
+import jwt  # noqa: E402
 import pytest  # noqa: E402
 from aws_lambda_powertools.utilities.typing import LambdaContext  # noqa: E402
 from moto import mock_aws  # noqa: E402
@@ -54,21 +57,59 @@ from tests.corpus.make_corpus import Corpus, make_corpus  # noqa: E402
 from tests.moto_kms import patch_kms_sign  # noqa: E402
 
 TEMPLATE = Template.load()
+# The functions are deployed as with a mutual-TLS domain (renewals read API Gateway's mutual-TLS
+# context) and a service URL (the iss of SDK configs), as `make run` deploys them.
+FUNCTION_PARAMETERS = {"MtlsDomainName": "localhost", "ServiceUrl": "https://127.0.0.1"}
 patch_kms_sign()  # KMS Sign honours MessageType=DIGEST and refuses disabled keys (tests/moto_kms.py)
 
 
 @pytest.fixture(scope="session")
-def idp_url() -> Iterator[str]:
-    """The development IdP, serving for the whole session; the functions' ASTCA_OIDC_BASE_URL."""
+def idp_server() -> Iterator[dev_idp.DevIdpServer]:
+    """The development IdP, serving for the whole session."""
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     server = dev_idp.serve(port)
     try:
-        yield f"http://127.0.0.1:{port}"
+        yield server
     finally:
         server.shutdown()
         server.server_close()
+
+
+@pytest.fixture(scope="session")
+def idp_url(idp_server: dev_idp.DevIdpServer) -> str:
+    """The development IdP's base URL: the functions' ASTCA_OIDC_BASE_URL."""
+    return idp_server.idp.base_url
+
+
+@pytest.fixture(scope="session")
+def forged_token(idp_server: dev_idp.DevIdpServer) -> Callable[..., str]:
+    """``forged_token(realm, header={...}, claim=value, ...)``: a token signed by the realm's own key.
+
+    The claims start as the development IdP's device token; a keyword overrides one (None removes it).
+    It is how a test sends what a misconfigured or hostile IdP realm could sign.
+    """
+    idp = idp_server.idp
+
+    def forge(realm: str = "acme", *, header: dict[str, Any] | None = None, **overrides: Any) -> str:
+        now = int(time.time())
+        device = idp.users["device"]
+        claims: dict[str, Any] = {
+            "iss": idp.issuer(realm),
+            "sub": device.subject,
+            "typ": "Bearer",
+            "iat": now,
+            "exp": now + 300,
+            **device.claims,
+            **overrides,
+        }
+        claims = {name: value for name, value in claims.items() if value is not None}
+        return jwt.encode(
+            claims, idp.key(realm), algorithm="ES256", headers={"kid": f"{realm}-dev", **(header or {})}
+        )
+
+    return forge
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -76,7 +117,7 @@ def _moto(idp_url: str) -> Iterator[tuple[Provisioner, LocalResources]]:
     """One mock_aws for the session; the functions' environment from a first provisioning."""
     with mock_aws():
         provisioner = Provisioner()
-        resources = provisioner.provision(TEMPLATE, parameters={"OidcBaseUrl": idp_url})
+        resources = provisioner.provision(TEMPLATE, parameters=FUNCTION_PARAMETERS | {"OidcBaseUrl": idp_url})
         for logical_id, environment in resources.environments.items():
             functions.apply_environment(logical_id, environment)
         yield provisioner, resources

@@ -60,7 +60,9 @@ def test_device_token_has_password_amr_client_id_and_user_name(base_url: str) ->
 def test_service_token_is_a_key_reader_without_a_password(base_url: str) -> None:
     _, body = token_response(base_url, "acme", username="service", password="service")
     claims = verifier(base_url).verify(str(body["access_token"]), "acme")
-    principal = Principal.from_claims("acme", claims, client_id_claim="ast_client_id")
+    principal = Principal.from_claims(
+        "acme", claims, client_id_claim="ast_client_id", role_clients=("astca-dev",)
+    )
     assert "astca-key-reader" in principal.roles  # a client role, as Keycloak gives a service account
     assert principal.amr == ()
     assert principal.user_id

@@ -279,6 +279,15 @@ TRUST_STORE_REQUIRED = _entry(
     "A trust store was required for the configured SSL mode, but none was given",
 )
 
+ECHO_LIMIT = 200
+
+
+def echo(value: object, limit: int = ECHO_LIMIT) -> str:
+    """``value`` as a detail may quote it: its repr, cut to ``limit`` characters (input is never echoed whole)."""
+    shown = repr(value)
+    return shown if len(shown) <= limit else shown[: limit - 3] + "..."
+
+
 BY_CODE: dict[int, ErrorEntry] = {entry.error_code: entry for entry in ENTRIES}
 
 

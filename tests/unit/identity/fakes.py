@@ -77,6 +77,7 @@ def mint(
     alg: str = "ES256",
     base: str = BASE,
     lifetime: int = 300,
+    header: dict[str, Any] | None = None,
     **claims: Any,
 ) -> str:
     """A token of ``realm`` signed with ``key``; keyword claims override the defaults (None removes)."""
@@ -93,4 +94,4 @@ def mint(
     }
     payload.update(claims)
     payload = {name: value for name, value in payload.items() if value is not None}
-    return jwt.encode(payload, key, algorithm=alg, headers={"kid": kid})
+    return jwt.encode(payload, key, algorithm=alg, headers={"kid": kid, **(header or {})})

@@ -73,12 +73,57 @@ def test_jwks_without_keys_is_bad_response(idp: FakeIdp) -> None:
     assert failure(RealmDirectory(BASE, idp)).entry is catalog.BAD_RESPONSE
 
 
-def test_issuer_mismatch_names_both_issuers(idp: FakeIdp) -> None:
+def test_issuer_mismatch_logs_both_issuers_and_answers_neither(
+    idp: FakeIdp, caplog: pytest.LogCaptureFixture
+) -> None:
     idp.overrides[DISCOVERY] = {"issuer": "https://public.example.test/realms/acme", "jwks_uri": JWKS}
     error = failure(RealmDirectory(BASE, idp))
     assert error.entry is catalog.ISSUER_MISMATCH
-    assert "https://public.example.test/realms/acme" in error.detail
-    assert f"{BASE}/realms/acme" in error.detail
+    assert "http" not in error.detail
+    (record,) = [record for record in caplog.records if hasattr(record, "discoveredIssuer")]
+    assert vars(record)["discoveredIssuer"] == "https://public.example.test/realms/acme"
+    assert vars(record)["expectedIssuer"] == f"{BASE}/realms/acme"
+
+
+@pytest.mark.parametrize(
+    "override",
+    [IdpStatus(DISCOVERY, 503), ["not an object"], RuntimeError("boom")],
+)
+def test_no_failure_detail_names_an_idp_url(idp: FakeIdp, override: object) -> None:
+    idp.overrides[DISCOVERY] = override
+    error = failure(RealmDirectory(BASE, idp))
+    assert "idp.example.test" not in error.detail
+    assert "RuntimeError" not in error.detail
+
+
+def test_a_missing_realm_costs_one_idp_call_per_interval(idp: FakeIdp) -> None:
+    """Seen: one discovery request per request naming a realm the IdP lacks."""
+    clock = Clock()
+    directory = RealmDirectory(BASE, idp, refresh_seconds=60, monotonic=clock)
+    for _ in range(50):
+        assert failure(directory, "missing").entry is catalog.REALM_DOES_NOT_EXIST
+    assert len(idp.calls) == 1
+    clock.now += 61
+    assert failure(directory, "missing").entry is catalog.REALM_DOES_NOT_EXIST
+    assert len(idp.calls) == 2
+
+
+def test_a_realm_created_after_a_miss_is_found_after_the_interval(idp: FakeIdp) -> None:
+    clock = Clock()
+    directory = RealmDirectory(BASE, idp, refresh_seconds=60, monotonic=clock)
+    failure(directory, "late")
+    idp.add_realm("late", public_jwk(KEY, "k1", "ES256"))
+    failure(directory, "late")
+    clock.now += 61
+    assert directory.realm("late").issuer == f"{BASE}/realms/late"
+
+
+def test_an_unreachable_idp_is_asked_again_on_the_next_request(idp: FakeIdp) -> None:
+    idp.overrides[DISCOVERY] = CaError(catalog.IDP_UNAVAILABLE, "the IdP could not be reached")
+    directory = RealmDirectory(BASE, idp)
+    failure(directory)
+    failure(directory)
+    assert len(idp.calls) == 2
 
 
 @pytest.mark.parametrize(

@@ -50,10 +50,24 @@ def test_an_accepted_tenant_never_changes_the_issuer_host_or_path(tenant: str) -
     except CaError as error:
         assert error.entry is catalog.MALFORMED_FIELD
         return
-    assert REALM_NAME.match(tenant)
+    assert REALM_NAME.fullmatch(tenant)
     assert issuer == f"https://idp.example.test/auth/realms/{tenant}"
     assert "/" not in tenant
     assert "." not in tenant
+
+
+@given(st.from_regex(REALM_NAME, fullmatch=True), st.sampled_from(["\n", "\r\n", "\r", "%0A", " ", "\x00"]))
+def test_a_realm_name_with_anything_after_it_is_refused(tenant: str, tail: str) -> None:
+    checked_tenant(tenant)
+    with pytest.raises(CaError) as raised:
+        checked_tenant(tenant + tail)
+    assert raised.value.entry is catalog.MALFORMED_FIELD
+
+
+def test_a_trailing_newline_is_refused() -> None:
+    """Seen: tenant ``a%0A`` (a newline once the path is decoded) passed a ``$``-anchored pattern."""
+    with pytest.raises(CaError):
+        checked_tenant("a\n")
 
 
 def test_no_base_url_is_issuer_not_configured() -> None:

@@ -162,3 +162,68 @@ def test_algorithm_other_than_the_keys_declared_one(idp: FakeIdp) -> None:
     idp.add_realm("rsa", public_jwk(key, "k1", "RS256"))
     token = mint(key, realm="rsa", alg="PS256")
     assert "algorithm differs" in rejected(idp, token, tenant="rsa")
+
+
+@pytest.mark.parametrize(
+    ("header", "claims"),
+    [
+        ({}, {"typ": "ID"}),  # Keycloak's ID token
+        ({}, {"typ": "Refresh"}),  # Keycloak's refresh token
+        ({}, {"typ": "Logout"}),
+        ({"typ": "logout+jwt"}, {}),  # an OIDC back-channel logout token
+        ({"typ": "JWS"}, {}),
+        ({}, {"typ": "bearer"}),
+        ({}, {"typ": 5}),
+        ({"typ": 5}, {}),
+    ],
+)
+def test_a_token_that_is_not_an_access_token_is_refused(
+    idp: FakeIdp, header: dict[str, Any], claims: dict[str, Any]
+) -> None:
+    """Seen: tokens with typ "ID", "Refresh" and a logout+jwt header were accepted."""
+    detail = rejected(idp, mint(KEY, header=header, **claims))
+    assert "not an access token" in detail
+    assert idp.calls == []  # decided before any IdP call
+
+
+@pytest.mark.parametrize(
+    ("header", "claims"),
+    [
+        ({}, {}),
+        ({"typ": "JWT"}, {"typ": "Bearer"}),
+        ({"typ": "at+jwt"}, {}),
+        ({"typ": "application/AT+JWT"}, {}),
+    ],
+)
+def test_access_tokens_pass(idp: FakeIdp, header: dict[str, Any], claims: dict[str, Any]) -> None:
+    assert verifier(idp).verify(mint(KEY, header=header, **claims), "acme")["sub"] == "user-1"
+
+
+def test_a_deeply_nested_token_is_unauthorized_not_an_error(idp: FakeIdp) -> None:
+    def part(document: str) -> str:
+        return base64.urlsafe_b64encode(document.encode()).rstrip(b"=").decode()
+
+    deep = "[" * 5000 + "]" * 5000
+    for token in (f"{part(deep)}.{part('{}')}.c2ln", f"{part('{"alg":"ES256"}')}.{part(deep)}.c2ln"):
+        assert "could not be decoded" in rejected(idp, token)
+
+
+@pytest.mark.parametrize("value", [float("nan"), float("inf"), "1700000000", True])
+def test_a_time_claim_that_is_not_a_finite_number_is_refused(idp: FakeIdp, value: object) -> None:
+    assert "not a number" in rejected(idp, mint(KEY, exp=value))
+
+
+def test_an_audience_list_of_other_types_is_refused_not_an_error(idp: FakeIdp) -> None:
+    detail = rejected(idp, mint(KEY, aud=[{"x": 1}, ["y"], 5]), audience=["astca"])
+    assert "audience lacks astca" in detail
+
+
+def test_an_oversized_bearer_token_is_refused() -> None:
+    with pytest.raises(CaError) as raised:
+        bearer_token("Bearer " + "a" * 20000)
+    assert raised.value.entry is catalog.UNAUTHORIZED
+
+
+def test_details_quote_at_most_200_characters_of_the_token(idp: FakeIdp) -> None:
+    detail = rejected(idp, mint(KEY, iss="https://evil.example/realms/" + "x" * 5000))
+    assert len(detail) < 300

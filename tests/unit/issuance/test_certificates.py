@@ -26,13 +26,13 @@ from astca.issuance.certificates import (
     ISSUER_CA,
     ROOT_CA,
     SIGNER_CA,
-    is_subject_text,
     issuer_ca_certificate,
     root_ca_certificate,
     sign_certificate,
     signer_ca_certificate,
 )
 from astca.issuance.kms import KmsSigner
+from astca.policy.names import is_subject_text
 
 SignerFactory = Callable[..., KmsSigner]
 SIGNER_ID = "01KAX3Z6F8Q9W2M4N7P5R3T1V1"
@@ -341,22 +341,6 @@ def test_any_name_and_tenant_are_carried_exactly(chain: Chain, name: str, tenant
     assert parsed.subject.get_attributes_for_oid(NameOID.COMMON_NAME)[0].value == name
     assert parsed.subject.get_attributes_for_oid(NameOID.ORGANIZATIONAL_UNIT_NAME)[0].value == tenant
     parsed.verify_directly_issued_by(chain.issuer)
-
-
-@given(text=st.text(max_size=80))
-def test_subject_text_is_1_to_64_utf8_bytes_without_controls(text: str) -> None:
-    controls = any(ord(char) < 0x20 or 0x7F <= ord(char) <= 0x9F for char in text)
-    surrogates = any(0xD800 <= ord(char) <= 0xDFFF for char in text)
-    expected = bool(text) and not controls and not surrogates and len(text.encode("utf-8")) <= 64
-
-    assert is_subject_text(text) is expected
-
-
-def test_the_subject_bound_counts_utf8_bytes() -> None:
-    assert is_subject_text("n" * 64)
-    assert is_subject_text("ü" * 32)
-    assert not is_subject_text("ü" * 33)
-    assert not is_subject_text("\ud800")
 
 
 @pytest.mark.parametrize(

@@ -24,7 +24,7 @@ from hypothesis import strategies as st
 
 from astca import catalog, clock
 from astca.catalog import CaError
-from astca.issuance.certificates import BACKDATE, is_subject_text, signer_ca_certificate
+from astca.issuance.certificates import BACKDATE, signer_ca_certificate
 from astca.issuance.certificates import SIGNER_CA as SIGNER_CA_PROFILE
 from astca.issuance.device import (
     SERIAL_LIMIT,
@@ -37,6 +37,7 @@ from astca.issuance.device import (
 from astca.issuance.hierarchy import CaHierarchy, load_hierarchy
 from astca.issuance.kms import KmsKeys, KmsSigner
 from astca.issuance.lint import pkilint_lint
+from astca.policy.names import is_subject_text
 from astca.policy.profiles import (
     AST_DEVICE,
     PROFILES,

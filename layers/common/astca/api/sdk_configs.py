@@ -25,15 +25,15 @@ MAX_CERTIFICATE_BYTES = 8 * 1024
 MAX_SERVICES = 50
 MAX_URL_LENGTH = 2048
 _HOST_LABEL = r"(?!-)[A-Za-z0-9-]{1,63}(?<!-)"
-HOST_NAME = re.compile(rf"^{_HOST_LABEL}(\.{_HOST_LABEL})*\.?$")
-_BASE64 = re.compile(r"^[A-Za-z0-9+/]+={0,2}$")
+HOST_NAME = re.compile(rf"{_HOST_LABEL}(\.{_HOST_LABEL})*\.?")  # whole strings: fullmatch
+_BASE64 = re.compile(r"[A-Za-z0-9+/]+={0,2}")
 
 
 def certificate_der(value: str) -> str:
     """Check that ``value`` is base64 of a DER X.509 certificate of at most 8 KiB (ValueError otherwise)."""
     from cryptography import x509  # noqa: PLC0415 - only this function parses certificates
 
-    if not _BASE64.match(value) or len(value) % 4:
+    if not _BASE64.fullmatch(value) or len(value) % 4:
         raise ValueError("must be standard base64 (padded, no line breaks) of a DER certificate")
     try:
         der = base64.b64decode(value, validate=True)
@@ -62,7 +62,7 @@ def https_url(value: str) -> str:
     host = parts.hostname or ""
     if "@" in parts.netloc or parts.fragment or "#" in value:
         raise ValueError("must be an https URL without user info or fragment")
-    if not (HOST_NAME.match(host) or _is_ip_address(host)):
+    if not (HOST_NAME.fullmatch(host) or _is_ip_address(host)):
         raise ValueError("must be an https URL with a host name or IP address")
     return value
 

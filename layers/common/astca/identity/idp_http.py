@@ -3,7 +3,8 @@
 Failures are catalog errors: cannot connect or time out is 5101003 IdpUnavailable, a body that is
 not JSON 5101004 BadResponse; a non-200 status is ``IdpStatus`` for the caller to interpret. A
 custom trust store that is missing is 51050021 TrustStoreRequired, one that does not exist 51050020
-TrustStoreDoesNotExist.
+TrustStoreDoesNotExist. Details name no URL and no cause (both are logged): they reach callers who
+have not authenticated yet.
 """
 
 from __future__ import annotations
@@ -15,10 +16,14 @@ import urllib.request
 from functools import cached_property
 from pathlib import Path
 
+from aws_lambda_powertools import Logger
+
 from astca import catalog
 from astca.catalog import CaError
 
 MAX_BODY = 1 << 20
+
+logger = Logger()
 
 
 class IdpStatus(Exception):
@@ -64,15 +69,15 @@ class IdpHttp:
         except urllib.error.HTTPError as exc:
             raise IdpStatus(url, exc.code) from None
         except (urllib.error.URLError, TimeoutError, ConnectionError) as exc:
-            reason = getattr(exc, "reason", exc)
-            raise CaError(
-                catalog.IDP_UNAVAILABLE, f"the IdP could not be reached at {url}: {reason}"
-            ) from exc
-        if len(body) > MAX_BODY:
-            raise CaError(
-                catalog.BAD_RESPONSE, f"the IdP's answer from {url} is larger than {MAX_BODY} bytes"
+            logger.error(
+                "the IdP could not be reached", extra={"url": url, "cause": str(getattr(exc, "reason", exc))}
             )
+            raise CaError(catalog.IDP_UNAVAILABLE, "the IdP could not be reached") from exc
+        if len(body) > MAX_BODY:
+            logger.error("the IdP's answer is too large", extra={"url": url})
+            raise CaError(catalog.BAD_RESPONSE, f"the IdP's answer is larger than {MAX_BODY} bytes")
         try:
             return json.loads(body)
-        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-            raise CaError(catalog.BAD_RESPONSE, f"the IdP's answer from {url} is not JSON") from exc
+        except (ValueError, RecursionError) as exc:  # JSONDecodeError and UnicodeDecodeError are ValueErrors
+            logger.error("the IdP's answer is not JSON", extra={"url": url})
+            raise CaError(catalog.BAD_RESPONSE, "the IdP's answer is not JSON") from exc

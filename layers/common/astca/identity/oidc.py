@@ -2,12 +2,18 @@
 
 The JWKS of a realm is fetched again when a token names a ``kid`` it does not hold, at most once per
 ``refresh_seconds`` per realm, so a rotated key is picked up and a flood of bogus kids cannot
-hammer the IdP. Discovery failures are the catalog's 100x codes.
+hammer the IdP. Discovery failures are the catalog's 100x codes. A realm whose discovery failed for a
+reason other than an unreachable IdP (no such realm, a misconfigured one) is remembered as failed for
+``refresh_seconds`` too, so however many requests name a realm the IdP does not have, it costs at most
+one IdP call per realm per interval; at most ``MAX_FAILED_REALMS`` such realms are remembered, the
+oldest forgotten first. Details never carry the IdP's URLs (they are logged): an unauthenticated
+caller learns the failure, not the service's internal addresses.
 """
 
 from __future__ import annotations
 
 import time
+from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -26,6 +32,7 @@ ASYMMETRIC_ALGORITHMS = frozenset(
     {"RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA"}
 )
 ASYMMETRIC_KEY_TYPES = frozenset({"RSA", "EC", "OKP"})
+MAX_FAILED_REALMS = 4096
 
 
 class JsonFetcher(Protocol):
@@ -61,15 +68,32 @@ class RealmDirectory:
         self.refresh_seconds = refresh_seconds
         self.monotonic = monotonic
         self._realms: dict[str, Realm] = {}
+        self._failed: OrderedDict[str, tuple[float, CaError]] = OrderedDict()
 
     def realm(self, tenant: str) -> Realm:
-        """The realm of ``tenant``, discovered on first use."""
+        """The realm of ``tenant``, discovered on first use (a failed discovery is remembered a while)."""
         realm = self._realms.get(tenant)
-        if realm is None:
+        if realm is not None:
+            return realm
+        failed = self._failed.get(tenant)
+        if failed is not None and self.monotonic() - failed[0] < self.refresh_seconds:
+            raise CaError(failed[1].entry, failed[1].detail)
+        try:
             realm = self._discover(tenant)
             self._refresh_keys(realm)
-            self._realms[tenant] = realm
+        except CaError as error:
+            if error.entry is not catalog.IDP_UNAVAILABLE:
+                self._remember_failure(tenant, error)
+            raise
+        self._failed.pop(tenant, None)
+        self._realms[tenant] = realm
         return realm
+
+    def _remember_failure(self, tenant: str, error: CaError) -> None:
+        self._failed[tenant] = (self.monotonic(), error)
+        self._failed.move_to_end(tenant)
+        while len(self._failed) > MAX_FAILED_REALMS:
+            self._failed.popitem(last=False)
 
     def signing_key(self, tenant: str, kid: str | None) -> dict[str, Any] | None:
         """The JWK with ``kid`` (the only key when the token names none), refreshing once if unknown."""
@@ -97,7 +121,7 @@ class RealmDirectory:
             )
             raise CaError(
                 catalog.ISSUER_MISMATCH,
-                f"realm {tenant!r} announces issuer {issuer!r}, expected {expected!r}",
+                f"realm {tenant!r} announces another issuer than the service expects (see the log)",
             )
         jwks_uri = document.get("jwks_uri")
         if not isinstance(jwks_uri, str) or not jwks_uri.startswith(("https://", "http://")):
@@ -114,7 +138,8 @@ class RealmDirectory:
         document = self._fetch(realm.jwks_uri, what="JWKS")
         keys = document.get("keys")
         if not isinstance(keys, list):
-            raise CaError(catalog.BAD_RESPONSE, f"the JWKS at {realm.jwks_uri} has no 'keys' list")
+            logger.error("the realm's JWKS has no 'keys' list", extra={"url": realm.jwks_uri})
+            raise CaError(catalog.BAD_RESPONSE, "the realm's JWKS has no 'keys' list")
         realm.keys = {
             str(key.get("kid", "")): key
             for key in keys
@@ -134,12 +159,14 @@ class RealmDirectory:
                 raise CaError(
                     catalog.REALM_DOES_NOT_EXIST, f"the IdP has no realm {missing_realm!r}"
                 ) from None
-            raise CaError(catalog.UNEXPECTED_ERROR, f"{what} at {url} answered HTTP {exc.status}") from None
+            logger.error("the IdP answered an unexpected status", extra={"url": url, "status": exc.status})
+            raise CaError(catalog.UNEXPECTED_ERROR, f"{what} answered HTTP {exc.status}") from None
         except Exception as exc:
             logger.exception("unexpected failure talking to the IdP", extra={"url": url})
-            raise CaError(catalog.GENERAL_ERROR, f"{what} at {url} failed unexpectedly") from exc
+            raise CaError(catalog.GENERAL_ERROR, f"{what} failed unexpectedly") from exc
         if not isinstance(document, dict):
-            raise CaError(catalog.BAD_RESPONSE, f"{what} at {url} is not a JSON object")
+            logger.error("the IdP's answer is not a JSON object", extra={"url": url})
+            raise CaError(catalog.BAD_RESPONSE, f"{what} is not a JSON object")
         return document
 
 

@@ -9,12 +9,12 @@ from astca.catalog import CaError
 
 # Lower-case letters, digits, '-' and '_', starting and ending with a letter or digit: no dots, slashes,
 # percent signs or anything else that could change the meaning of the URL it is put in.
-REALM_NAME = re.compile(r"^[a-z0-9](?:[a-z0-9_-]{0,61}[a-z0-9])?$")
+REALM_NAME = re.compile(r"[a-z0-9](?:[a-z0-9_-]{0,61}[a-z0-9])?")  # whole string: fullmatch
 
 
 def checked_tenant(tenant: str | None) -> str:
     """The tenant path segment if it is a valid realm name, else 5104002 MalformedField."""
-    if not tenant or not REALM_NAME.match(tenant):
+    if not isinstance(tenant, str) or not REALM_NAME.fullmatch(tenant):
         raise CaError(
             catalog.MALFORMED_FIELD,
             "path parameter 'tenant' must be a realm name: 1-63 lower-case letters, digits, '-' or '_', "

@@ -1,11 +1,18 @@
 """Access-token validation for one tenant: every failure is 510401 Unauthorized naming the failed check.
 
-Order of checks: bearer header, decodable, asymmetric algorithm, realm of the token vs the tenant
-of the path, then (after discovery) issuer, signature, exp/nbf/iat with leeway, and audience.
+Order of checks: bearer header, decodable, asymmetric algorithm, an access token (not an ID, refresh
+or logout token), realm of the token vs the tenant of the path, then (after discovery) issuer,
+signature, exp/nbf/iat with leeway, and audience. The checks that need no IdP come first, so a token
+that cannot be valid costs no IdP call.
+
+An access token is one whose header ``typ``, if present, is ``JWT`` or ``at+jwt`` (RFC 9068; Keycloak
+writes ``JWT``) and whose ``typ`` claim, if present, is ``Bearer`` (Keycloak writes ``ID``, ``Refresh``
+and ``Logout`` into its other tokens; a logout token's header says ``logout+jwt``).
 """
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -13,8 +20,12 @@ from typing import Any
 import jwt
 
 from astca import catalog
-from astca.catalog import CaError
+from astca.catalog import CaError, echo
 from astca.identity.oidc import ASYMMETRIC_ALGORITHMS, RealmDirectory
+
+MAX_TOKEN_CHARS = 16384
+ACCESS_TOKEN_HEADER_TYPES = frozenset({"jwt", "at+jwt", "application/at+jwt"})
+ACCESS_TOKEN_CLAIM_TYPE = "Bearer"  # noqa: S105 - a token type, not a secret
 
 
 def unauthorized(detail: str) -> CaError:
@@ -29,6 +40,8 @@ def bearer_token(authorization: str | None) -> str:
     scheme, _, token = authorization.strip().partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise unauthorized("the Authorization header is not a Bearer token")
+    if len(token) > MAX_TOKEN_CHARS:
+        raise unauthorized(f"the token is longer than {MAX_TOKEN_CHARS} characters")
     return token.strip()
 
 
@@ -53,17 +66,18 @@ class TokenVerifier:
         try:
             header = jwt.get_unverified_header(token)
             unverified = jwt.decode(token, options={"verify_signature": False})
-        except jwt.PyJWTError:
+        except (jwt.PyJWTError, RecursionError, ValueError):  # nesting and digit limits surface as these
             raise unauthorized("the token could not be decoded as a JWT") from None
         algorithm = header.get("alg")
         if algorithm not in ASYMMETRIC_ALGORITHMS:
             raise unauthorized(
-                f"the token's algorithm {algorithm!r} is not allowed (asymmetric algorithms only)"
+                f"the token's algorithm {echo(algorithm)} is not allowed (asymmetric algorithms only)"
             )
+        _check_access_token(header, unverified)
         self._check_realm(unverified.get("iss"), tenant)
         realm = self.directory.realm(tenant)
         if unverified.get("iss") != realm.issuer:
-            raise unauthorized(f"the token's issuer {unverified.get('iss')!r} is not the realm's issuer")
+            raise unauthorized(f"the token's issuer {echo(unverified.get('iss'))} is not the realm's issuer")
         kid = header.get("kid")
         jwk = self.directory.signing_key(tenant, kid if isinstance(kid, str) else None)
         if jwk is None:
@@ -79,7 +93,7 @@ class TokenVerifier:
             realm = issuer.rsplit("/realms/", 1)[1]
             if realm != tenant:
                 raise unauthorized(
-                    f"the token is from realm {realm!r}, not from tenant {tenant!r} of the path"
+                    f"the token is from realm {echo(realm)}, not from tenant {tenant!r} of the path"
                 )
 
     @staticmethod
@@ -98,16 +112,24 @@ class TokenVerifier:
                     "verify_iat": False,
                     "verify_aud": False,
                     "verify_iss": False,
+                    "verify_sub": False,  # typed by Principal.from_claims, with the claim's own code
+                    "verify_jti": False,
                 },
             )
-        except jwt.PyJWTError:
+        except (
+            jwt.PyJWTError,
+            ValueError,
+            TypeError,
+        ):  # a JWKS member of the wrong type is TypeError/ValueError
             raise unauthorized("the token's signature does not match the realm's keys") from None
 
     def _check_times(self, claims: dict[str, Any]) -> None:
         now = self.now()
         exp, nbf, iat = claims.get("exp"), claims.get("nbf"), claims.get("iat")
         for name, value in (("exp", exp), ("nbf", nbf), ("iat", iat)):
-            if value is not None and (isinstance(value, bool) or not isinstance(value, int | float)):
+            if value is not None and (
+                isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value)
+            ):
                 raise unauthorized(f"the token's {name} claim is not a number")
         if exp is None:
             raise unauthorized("the token has no exp claim")
@@ -122,7 +144,20 @@ class TokenVerifier:
         if not self.audience:
             return
         aud = claims.get("aud")
-        present = {aud} if isinstance(aud, str) else set(aud) if isinstance(aud, list) else set()
+        values = [aud] if isinstance(aud, str) else aud if isinstance(aud, list) else []
+        present = {value for value in values if isinstance(value, str)}
         missing = [value for value in self.audience if value not in present]
         if missing:
             raise unauthorized(f"the token's audience lacks {', '.join(missing)}")
+
+
+def _check_access_token(header: dict[str, Any], claims: dict[str, Any]) -> None:
+    """510401 unless the token says it is an access token (or says nothing of its type)."""
+    header_type = header.get("typ")
+    if header_type is not None and (
+        not isinstance(header_type, str) or header_type.lower() not in ACCESS_TOKEN_HEADER_TYPES
+    ):
+        raise unauthorized(f"the token is not an access token (its header typ is {echo(header_type)})")
+    claim_type = claims.get("typ")
+    if claim_type is not None and claim_type != ACCESS_TOKEN_CLAIM_TYPE:
+        raise unauthorized(f"the token is not an access token (its typ claim is {echo(claim_type)})")

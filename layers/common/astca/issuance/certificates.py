@@ -15,7 +15,6 @@ certificates only).
 
 from __future__ import annotations
 
-import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -30,6 +29,7 @@ from astca import catalog, clock
 from astca.catalog import CaError
 from astca.issuance import der
 from astca.issuance.kms import KmsSigner, SigningAlgorithm, SigningPublicKey
+from astca.policy.names import SUBJECT_TEXT_MAX, is_subject_text
 
 ORGANIZATION = "astca"
 ROOT_CA_NAME = x509.Name(
@@ -45,7 +45,6 @@ ISSUER_CA_NAME = x509.Name(
     ]
 )
 BACKDATE = timedelta(minutes=1)
-SUBJECT_TEXT_MAX = 64  # UTF-8 bytes: ub-common-name, ub-organizational-unit-name (RFC 5280 appendix A)
 _PRINTABLE = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789 '()+,-./:=?")
 
 
@@ -191,7 +190,7 @@ def signer_ca_certificate(
 ) -> x509.Certificate:
     """A tenant's signer CA certificate (CN=<name>, OU=<tenant>, O=astca, serialNumber=<signer id>).
 
-    ValueError when ``name`` or ``tenant`` is not 1-64 bytes of UTF-8 without control characters
+    ValueError when ``name`` or ``tenant`` is not 1-64 bytes of UTF-8 a certificate can name (policy.names)
     (``is_subject_text``) or ``signer_id`` is not 1-64 PrintableString characters.
     """
     subject = signer_ca_name(tenant, signer_id, name)
@@ -210,7 +209,9 @@ def signer_ca_name(tenant: str, signer_id: str, name: str) -> x509.Name:
     """The subject of a tenant's signer CA (ValueError for text a certificate cannot carry)."""
     for what, value in (("signer name", name), ("tenant", tenant)):
         if not is_subject_text(value):
-            raise ValueError(f"{what} must be 1-{SUBJECT_TEXT_MAX} bytes of UTF-8 without control characters")
+            raise ValueError(
+                f"{what} must be 1-{SUBJECT_TEXT_MAX} bytes of UTF-8 a certificate can name (policy.names)"
+            )
     if not 0 < len(signer_id) <= SUBJECT_TEXT_MAX or not set(signer_id) <= _PRINTABLE:
         raise ValueError("signer id must be 1-64 PrintableString characters")
     return x509.Name(
@@ -221,17 +222,6 @@ def signer_ca_name(tenant: str, signer_id: str, name: str) -> x509.Name:
             x509.NameAttribute(NameOID.SERIAL_NUMBER, signer_id),
         ]
     )
-
-
-def is_subject_text(value: str) -> bool:
-    """Whether ``value`` fits a UTF8String name attribute: 1-64 bytes of UTF-8, no control characters.
-
-    RFC 5280 bounds a common name at 64 characters; cryptography counts UTF-8 bytes, the stricter
-    reading, and so does astca (the same for ASCII).
-    """
-    if not value or any(unicodedata.category(char) in ("Cc", "Cs") for char in value):
-        return False
-    return len(value.encode("utf-8")) <= SUBJECT_TEXT_MAX
 
 
 def _authority_key_identifier(issuer: x509.Certificate) -> x509.AuthorityKeyIdentifier:

@@ -27,8 +27,9 @@ from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from astca import catalog
 from astca.catalog import CaError
-from astca.issuance.certificates import SUBJECT_TEXT_MAX, is_subject_text, sign_certificate
+from astca.issuance.certificates import sign_certificate
 from astca.issuance.kms import KmsSigner
+from astca.policy.names import SUBJECT_TEXT_MAX, is_subject_text
 from astca.policy.profiles import ExtendedKeyUsageName, KeyKind, Profile
 
 SERIAL_MIN = 1 << 63  # at least 64 significant bits: what a random 159-bit serial has but for 2^-96
@@ -59,7 +60,7 @@ class DeviceIdentity:
         ):
             if not is_subject_text(value):
                 raise ValueError(
-                    f"{what} must be 1-{SUBJECT_TEXT_MAX} bytes of UTF-8 without control characters"
+                    f"{what} must be 1-{SUBJECT_TEXT_MAX} bytes of UTF-8 a certificate can name (policy.names)"
                 )
         return x509.Name(
             [

@@ -34,7 +34,7 @@ from astca.storage.public_keys import PublicKeyRepository
 
 # RFC 8176 method names that show a password; Keycloak's password form reports "pwd".
 PASSWORD_METHODS = frozenset({"pwd"})
-KID = re.compile(r"^[A-Za-z0-9_-]{43}$")  # an RFC 7638 SHA-256 thumbprint
+KID = re.compile(r"[A-Za-z0-9_-]{43}")  # an RFC 7638 SHA-256 thumbprint
 
 
 class PublicKeyService:
