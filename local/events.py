@@ -58,8 +58,13 @@ def http_event(
     request_id: str | None = None,
     authorizer: Mapping[str, Any] | None = None,
     account_id: str = DEFAULT_ACCOUNT,
+    client_certificate: bytes | None = None,
 ) -> dict[str, Any]:
-    """An HTTP API (payload format 2.0) event for ``method path``, as API Gateway sends it to Lambda."""
+    """An HTTP API (payload format 2.0) event for ``method path``, as API Gateway sends it to Lambda.
+
+    ``client_certificate`` (DER) is a certificate a mutual-TLS handshake verified: it goes where API
+    Gateway's mutual-TLS domains put it, ``requestContext.authentication.clientCert``.
+    """
     raw_path = path.split("?", 1)[0]
     header_values: dict[str, list[str]] = {}
     pairs = headers.items() if isinstance(headers, Mapping) else (headers or ())
@@ -109,9 +114,29 @@ def http_event(
         event["pathParameters"] = dict(path_parameters)
     if authorizer is not None:
         event["requestContext"]["authorizer"] = dict(authorizer)
+    if client_certificate is not None:
+        event["requestContext"]["authentication"] = {"clientCert": mutual_tls_context(client_certificate)}
     if body is not None:
         event["body"], event["isBase64Encoded"] = _body(body, joined_headers.get("content-type", ""))
     return event
+
+
+def mutual_tls_context(der: bytes) -> dict[str, Any]:
+    """``requestContext.authentication.clientCert`` of API Gateway for a verified client certificate."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives.serialization import Encoding
+
+    certificate = x509.load_der_x509_certificate(der)
+    return {
+        "clientCertPem": certificate.public_bytes(Encoding.PEM).decode("ascii"),
+        "subjectDN": certificate.subject.rfc4514_string(),
+        "issuerDN": certificate.issuer.rfc4514_string(),
+        "serialNumber": format(certificate.serial_number, "x"),
+        "validity": {
+            "notBefore": certificate.not_valid_before_utc.strftime("%b %d %H:%M:%S %Y GMT"),
+            "notAfter": certificate.not_valid_after_utc.strftime("%b %d %H:%M:%S %Y GMT"),
+        },
+    }
 
 
 def _query(query: Query | None) -> tuple[str, dict[str, str]]:

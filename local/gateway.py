@@ -13,6 +13,8 @@ from __future__ import annotations
 import base64
 import json
 import logging
+import ssl
+import sys
 import threading
 import time
 from collections.abc import Callable, Mapping
@@ -36,6 +38,7 @@ class HttpRequest:
     headers: list[tuple[str, str]] = field(default_factory=list)
     body: bytes = b""
     source_ip: str = "127.0.0.1"
+    client_certificate: bytes | None = None  # DER, verified by the TLS handshake (local.tls)
 
 
 @dataclass(frozen=True)
@@ -108,6 +111,7 @@ class Gateway:
             source_ip=request.source_ip,
             request_id=request_id,
             account_id=self.functions.resources.account_id,
+            client_certificate=request.client_certificate,
         )
         try:
             response = lambda_response(self.functions[match.route.function].invoke(event))
@@ -133,6 +137,7 @@ class _RequestHandler(BaseHTTPRequestHandler):
             headers=list(self.headers.items()),
             body=self._read_body(),
             source_ip=self.client_address[0],
+            client_certificate=self._client_certificate(),
         )
         response = self.gateway.handle(request)
         self.send_response(response.status)
@@ -144,6 +149,17 @@ class _RequestHandler(BaseHTTPRequestHandler):
             self.wfile.write(response.body)
         elapsed = (time.perf_counter() - started) * 1000
         logger.info("%s %s -> %d (%.0f ms)", self.command, self.path, response.status, elapsed)
+
+    def setup(self) -> None:
+        """Complete the TLS handshake (if any) in this connection's thread, not in the accepting one."""
+        if isinstance(self.request, ssl.SSLSocket):
+            self.request.do_handshake()
+        super().setup()
+
+    def _client_certificate(self) -> bytes | None:
+        if isinstance(self.connection, ssl.SSLSocket):
+            return self.connection.getpeercert(binary_form=True)
+        return None
 
     def _read_body(self) -> bytes:
         if self.headers.get("Transfer-Encoding", "").lower() == "chunked":
@@ -168,15 +184,28 @@ class _BurstServer(ThreadingHTTPServer):
     request_queue_size = 256
     daemon_threads = True
 
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """A refused TLS handshake or a dropped connection is the client's affair: one log line, no traceback."""
+        if isinstance(sys.exception(), ssl.SSLError | ConnectionError):
+            logger.info("connection from %s refused: %s", client_address[0], sys.exception())
+            return
+        super().handle_error(request, client_address)
+
 
 class GatewayServer:
     """The gateway on a ThreadingHTTPServer: one thread per connection, stopped by ``stop``."""
 
     name = "gateway"
 
-    def __init__(self, gateway: Gateway, *, host: str, port: int) -> None:
+    def __init__(self, gateway: Gateway, *, host: str, port: int, tls: ssl.SSLContext | None = None) -> None:
         handler = type("GatewayRequestHandler", (_RequestHandler,), {"gateway": gateway})
         self._server = _BurstServer((host, port), handler)
+        self.scheme = "http" if tls is None else "https"
+        if tls is not None:
+            self.name = "gateway-tls"
+            self._server.socket = tls.wrap_socket(
+                self._server.socket, server_side=True, do_handshake_on_connect=False
+            )
         self._thread = threading.Thread(
             target=self._server.serve_forever, kwargs={"poll_interval": 0.1}, name="gateway", daemon=True
         )
@@ -185,7 +214,7 @@ class GatewayServer:
     def url(self) -> str:
         """The base URL the gateway listens on."""
         host, port = self._server.server_address[:2]
-        return f"http://{host!s}:{port}"
+        return f"{self.scheme}://{host!s}:{port}"
 
     def start(self) -> None:
         """Serve in a background thread."""

@@ -3,8 +3,10 @@
 Start order: a moto server (``ASTCA_MOTO_PORT``, default 4566) that every boto3 client reaches
 through ``AWS_ENDPOINT_URL``; the template's resources provisioned on it, custom resources last
 (the CA hierarchy's bootstrap runs there, as at deploy time); then the components that
-``COMPONENTS`` builds (the gateway on ``ASTCA_HOST``:``ASTCA_PORT``, default 127.0.0.1:3000, and one
-poller per SQS or DynamoDB event source); last, every function imported once (its cold start).
+``COMPONENTS`` builds (the gateway on ``ASTCA_HOST``:``ASTCA_PORT``, default 127.0.0.1:3000, its
+HTTPS listener on ``ASTCA_TLS_PORT``, default 3443, and one poller per SQS or DynamoDB event source)
+are built, every function is imported once (its cold start), and only then do the components start,
+so no request is served before every function's settings are in place.
 Ctrl-C or SIGTERM stops the components in reverse order and exits 0.
 
 Adding a component (the development identity provider on 8081, say): write a factory that takes
@@ -45,6 +47,7 @@ from local.routes import RouteTable
 from local.sqs_poller import SqsPoller
 from local.stream_poller import StreamPoller
 from local.template import Template
+from local.tls import server_certificate_path, server_context, write_server_credentials
 
 logger = logging.getLogger("local.stack")
 
@@ -55,6 +58,7 @@ class StackConfig:
 
     host: str = "127.0.0.1"
     port: int = 3000
+    tls_port: int = 3443
     moto_port: int = 4566
     idp_port: int | None = 8081
     parameters: dict[str, Any] = field(default_factory=dict)
@@ -63,19 +67,27 @@ class StackConfig:
     def from_environ(cls, environ: MutableMapping[str, str]) -> StackConfig:
         """Read and remove the stack's ASTCA_ variables (the functions reject unknown ASTCA_ names).
 
-        ASTCA_HOST, ASTCA_PORT, ASTCA_MOTO_PORT and ASTCA_IDP_PORT place the parts. With
-        ASTCA_OIDC_BASE_URL set the functions use that identity provider; without it the stack starts
-        the development IdP and points the functions at it.
+        ASTCA_HOST, ASTCA_PORT, ASTCA_TLS_PORT, ASTCA_MOTO_PORT and ASTCA_IDP_PORT place the parts.
+        With ASTCA_OIDC_BASE_URL set the functions use that identity provider; without it the stack
+        starts the development IdP and points the functions at it. The HTTPS listener plays the API's
+        mutual-TLS domain (MtlsDomainName) and its URL is the service's (ServiceUrl, the iss of SDK
+        configs).
         """
         host = environ.pop("ASTCA_HOST", cls.host)
         idp_port = int(environ.pop("ASTCA_IDP_PORT", "8081"))
+        tls_port = int(environ.pop("ASTCA_TLS_PORT", cls.tls_port))
         oidc_base_url = environ.pop("ASTCA_OIDC_BASE_URL", "")
         return cls(
             host=host,
             port=int(environ.pop("ASTCA_PORT", cls.port)),
+            tls_port=tls_port,
             moto_port=int(environ.pop("ASTCA_MOTO_PORT", cls.moto_port)),
             idp_port=None if oidc_base_url else idp_port,
-            parameters={"OidcBaseUrl": oidc_base_url or f"http://{host}:{idp_port}"},
+            parameters={
+                "OidcBaseUrl": oidc_base_url or f"http://{host}:{idp_port}",
+                "MtlsDomainName": "localhost",
+                "ServiceUrl": f"https://{host}:{tls_port}",
+            },
         )
 
     @property
@@ -87,6 +99,11 @@ class StackConfig:
     def base_url(self) -> str:
         """The gateway's URL."""
         return f"http://{self.host}:{self.port}"
+
+    @property
+    def tls_base_url(self) -> str:
+        """The gateway's HTTPS (mutual TLS) URL."""
+        return f"https://{self.host}:{self.tls_port}"
 
 
 @dataclass(frozen=True)
@@ -107,10 +124,20 @@ ComponentFactory = Callable[[StackContext], Sequence[Component]]
 
 
 def gateway(context: StackContext) -> list[Component]:
-    """The HTTP API on the template's routes, plus /docs and /openapi.json."""
+    """The HTTP API on the template's routes, plus /docs and /openapi.json, over HTTP and HTTPS (local.tls)."""
+    from astca.issuance.hierarchy import load_hierarchy
+    from astca.storage.dynamo import Table
+
     pages = docs_pages(lambda: openapi_document(context.functions))
     api = Gateway(RouteTable(context.template.routes()), context.functions, local_pages=pages)
-    return [GatewayServer(api, host=context.config.host, port=context.config.port)]
+    config = context.config
+    hierarchy = load_hierarchy(Table(context.resources.physical["Table"].ref))
+    certificate, key = write_server_credentials(server_certificate_path(config.tls_port).parent)
+    tls = server_context(certificate, key, client_cas=hierarchy.root_pem + hierarchy.issuer_pem)
+    return [
+        GatewayServer(api, host=config.host, port=config.port),
+        GatewayServer(api, host=config.host, port=config.tls_port, tls=tls),
+    ]
 
 
 def pollers(context: StackContext) -> list[Component]:
@@ -214,16 +241,17 @@ class Stack:
         for logical_id in custom_resource_ids(self.template):
             logger.info("provisioned %s: %s", logical_id, resources.physical[logical_id].ref)
         context = StackContext(self.config, self.template, resources, LocalFunctions(resources))
-        for factory in self.factories:
-            for component in factory(context):
-                self._start(component)
+        components = [component for factory in self.factories for component in factory(context)]
         for logical_id, error in context.functions.preload().items():
             logger.error("%s cannot be imported (its invocations will fail): %r", logical_id, error)
         # The custom resources read the settings when only their own variables were set; every
-        # function's are set now (one process, one environment): read them afresh on first use.
+        # function's are set now (one process, one environment): read them afresh on first use,
+        # before any component serves a request.
         from astca.settings import get_settings
 
         get_settings.cache_clear()
+        for component in components:
+            self._start(component)
         return context
 
     def _start(self, component: Component) -> None:
@@ -251,6 +279,9 @@ def banner(context: StackContext, seconds: float) -> str:
         [
             f"astca is running locally (started in {seconds:.1f} s)",
             f"  API      {config.base_url}  ({len(context.template.routes())} routes from template.yaml)",
+            f"  HTTPS    {config.tls_base_url}  (mutual TLS as the API's mTLS domain: a device renews with "
+            "curl --cert device.pem --key device.key)",
+            f"  trust    {server_certificate_path(config.tls_port)}  (the HTTPS server's certificate: curl --cacert)",
             f"  docs     {config.base_url}/docs  (local only, not in the template)",
             f"  AWS      {config.endpoint_url}  (moto; AWS_ENDPOINT_URL={config.endpoint_url})",
             f"  IdP      {config.parameters.get('OidcBaseUrl')}"

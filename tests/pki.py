@@ -26,9 +26,11 @@ def openssl_verify(
     assert verified.returncode == 0, verified.stdout + verified.stderr
 
 
-def self_signed(common_name: str = "stranger", *, days: int = 1) -> str:
-    """A self-signed P-256 certificate (PEM) that no CA of the service issued."""
-    key = ec.generate_private_key(ec.SECP256R1())
+def self_signed(
+    common_name: str = "stranger", *, days: int = 1, key: ec.EllipticCurvePrivateKey | None = None
+) -> str:
+    """A self-signed P-256 certificate (PEM, of ``key`` or a fresh one) that no CA of the service issued."""
+    key = key or ec.generate_private_key(ec.SECP256R1())
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
     now = datetime.datetime.now(datetime.UTC)
     certificate = (

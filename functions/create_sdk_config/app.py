@@ -31,8 +31,9 @@ app = web.create_app()
 )
 def create_sdk_config(tenant: str, request: SdkConfigRequest) -> Response[str]:
     """Sign the config and answer 201 with the token."""
+    context = app.current_event.request_context
     token = sdk_config_service().create(
-        tenant, request.claims(), domain_name=app.current_event.request_context.domain_name
+        tenant, request.claims(), domain_name=context.domain_name, api_id=context.api_id
     )
     return web.json_response(SdkConfigView(sdk_config=token), status=201)
 

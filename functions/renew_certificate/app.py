@@ -1,4 +1,4 @@
-"""POST /v1/tenants/{tenant}/certificates/renew: a new certificate for the device presenting its current one."""
+"""POST /v1/tenants/{tenant}/certificates/renew: a new certificate for the device that proves it holds its current one."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.depends import Depends
 
 from astca import web
-from astca.api.certificates import CertificateAccepted, CertificateRequest
+from astca.api.certificates import CertificateAccepted, RenewalRequest
 from astca.identity.principal import Needs, Principal
 from astca.services.certificates import certificate_service
 
@@ -18,25 +18,35 @@ app = web.create_app()
 @app.post(
     "/v1/tenants/<tenant>/certificates/renew",
     summary="Renew a device certificate over mTLS",
-    description="The client certificate (mutual TLS) must be an unexpired certificate this tenant's signers "
-    "issued under a renewable profile; the new CSR then follows the request path, for the same device.",
+    description="The client certificate must be an unexpired certificate this tenant's signers issued under a "
+    "renewable profile, and not renewed before (a certificate renews once). Its key is proven by the mutual-TLS "
+    "handshake of the API's mTLS domain or, behind a terminator whose header carries the certificate, by "
+    "field 'proof'. The new CSR then follows the request path, for the same device.",
     tags=["certificates"],
     responses={
         **web.documented(202, "Accepted; Location names the new certificate", CertificateAccepted),
-        **web.documented(401, "5104011 TlsClientAuthMissing or 510401 (not a certificate of this tenant)"),
+        **web.documented(
+            401,
+            "5104011 TlsClientAuthMissing, or 510401: not a certificate of this tenant, renewed already, "
+            "no or a bad proof of possession, or a deployment without mutual TLS",
+        ),
     },
 )
 def renew_certificate(
-    tenant: str, request: CertificateRequest, principal: Annotated[Principal, Depends(web.principal)]
+    tenant: str, request: RenewalRequest, principal: Annotated[Principal, Depends(web.principal)]
 ) -> Response[str]:
     """Accept the renewal and answer 202."""
     assert principal.client_certificate is not None  # Needs(client_certificate=True) guarantees it
+    event = app.current_event
     record = certificate_service().renew(
         tenant,
         principal.client_certificate,
         request.csr,
         request.profile,
-        idempotency_key=app.current_event.headers.get("idempotency-key"),
+        proven=principal.client_certificate_proven,
+        proof=request.proof,
+        path=event.raw_path,
+        idempotency_key=event.headers.get("idempotency-key"),
     )
     location = f"/v1/tenants/{tenant}/certificates/{record.id}"
     return web.json_response(CertificateAccepted.of(record), status=202, headers={"Location": location})

@@ -31,6 +31,7 @@ import pytest
 
 from local.resources import NAME_PREFIX
 from local.template import ROOT
+from local.tls import server_certificate_path
 
 START_SECONDS = 20.0
 DELIVERY_SECONDS = 15.0
@@ -44,6 +45,8 @@ class RunningStack:
     endpoint_url: str
     idp_url: str
     log: Path
+    tls_base_url: str
+    server_certificate: Path
 
     def client(self, service: str) -> Any:
         """A boto3 client of the stack's moto server."""
@@ -168,7 +171,7 @@ def launch_stack(log_dir: Path, **extra_environment: str) -> StackProcess:
 
     ``ASTCA_OIDC_BASE_URL`` among them replaces the development IdP (and is the stack's ``idp_url``).
     """
-    port, moto_port, idp_port = free_ports(3)
+    port, moto_port, idp_port, tls_port = free_ports(4)
     environment = {
         name: value for name, value in os.environ.items() if not name.startswith(("ASTCA_", "AWS_"))
     }
@@ -176,6 +179,7 @@ def launch_stack(log_dir: Path, **extra_environment: str) -> StackProcess:
         ASTCA_PORT=str(port),
         ASTCA_MOTO_PORT=str(moto_port),
         ASTCA_IDP_PORT=str(idp_port),
+        ASTCA_TLS_PORT=str(tls_port),
         PYTHONPATH="layers/common",
         PYTHONUNBUFFERED="1",
     )
@@ -190,7 +194,14 @@ def launch_stack(log_dir: Path, **extra_environment: str) -> StackProcess:
             stderr=subprocess.STDOUT,
         )
     idp_url = extra_environment.get("ASTCA_OIDC_BASE_URL", f"http://127.0.0.1:{idp_port}")
-    running = RunningStack(f"http://127.0.0.1:{port}", f"http://127.0.0.1:{moto_port}", idp_url, log)
+    running = RunningStack(
+        f"http://127.0.0.1:{port}",
+        f"http://127.0.0.1:{moto_port}",
+        idp_url,
+        log,
+        tls_base_url=f"https://127.0.0.1:{tls_port}",
+        server_certificate=server_certificate_path(tls_port),
+    )
     return StackProcess(running, process)
 
 

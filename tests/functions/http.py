@@ -31,8 +31,12 @@ def call(
     body: Any = None,
     query: dict[str, str] | None = None,
     headers: dict[str, str] | None = None,
+    client_certificate: bytes | None = None,
 ) -> Answer:
-    """Invoke ``function``'s handler for ``method route`` with the path ``params`` filled in."""
+    """Invoke ``function``'s handler for ``method route`` with the path ``params`` filled in.
+
+    ``client_certificate`` (DER) arrives as API Gateway's mutual-TLS domain passes a verified one.
+    """
     path = re.sub(r"\{(\w+)\}", lambda match: params[match.group(1)], route)
     sent = dict(headers or {})
     if token:
@@ -47,6 +51,7 @@ def call(
         headers=sent,
         query=query,
         body=json.dumps(body) if body is not None else None,
+        client_certificate=client_certificate,
     )
     response = function.lambda_handler(event, lambda_context())
     raw = response.get("body") or ""

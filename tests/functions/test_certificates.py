@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import base64
 import subprocess
-import urllib.parse
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -26,7 +25,6 @@ from tests.functions.flows import (
     request_certificate,
 )
 from tests.functions.http import call
-from tests.pki import self_signed
 
 Load = Callable[[str], ModuleType]
 
@@ -269,30 +267,6 @@ def test_lookup_by_issuer_and_serial_also_after_delivery(
         catalog.ISSUER_SERIAL_NOT_FOUND.code
     )
     assert find("not a name", "zz")[1]["code"] == catalog.MALFORMED_FIELD.code
-
-
-def test_renewal_over_mtls_issues_for_the_same_device(
-    signer: dict[str, object], ca: LocalResources, load_function: Load, token: Callable[..., str]
-) -> None:
-    accepted = request_certificate(load_function, token, make_csr()[0]).body
-    issue_pending(load_function, ca)
-    current = fetch(load_function, token, accepted["id"]).body["certificate"]
-    route = "/v1/tenants/{tenant}/certificates/renew"
-    function = load_function("renew_certificate")
-
-    def renew(header: str | None) -> tuple[int, dict[str, object]]:
-        headers = {"x-forwarded-client-cert": header} if header is not None else {}
-        answer = call(
-            function, "POST", route, params={"tenant": "acme"}, body={"csr": make_csr()[0]}, headers=headers
-        )
-        return answer.status, answer.body
-
-    status, body = renew(urllib.parse.quote(current))
-    assert status == 202, body
-    assert body["renewalOf"] == accepted["id"]
-    assert renew(None)[1]["code"] == catalog.TLS_CLIENT_AUTH_MISSING.code
-    stranger = self_signed("astca-dev-device")
-    assert renew(urllib.parse.quote(stranger))[1]["code"] == catalog.UNAUTHORIZED.code
 
 
 def test_idempotency_key_makes_a_retry_answer_the_same(

@@ -25,6 +25,7 @@ from joserfc import jws
 from joserfc.errors import JoseError
 
 from astca import catalog, ids
+from astca.catalog import CaError
 from astca.issuance.hierarchy import load_hierarchy
 from astca.services.sdk_configs import sdk_config_service
 from astca.services.signer_issuance import signer_issuance
@@ -239,12 +240,28 @@ def test_a_full_bundle_of_the_largest_certificates_is_signed(api: Api) -> None:
     assert api.verify(answer.body["sdkConfig"]).claims["tlsBundle"] == bundle
 
 
-def test_iss_is_the_domain_the_request_came_in_on(api: Api) -> None:
+def test_iss_is_never_the_host_header(api: Api) -> None:
+    """Seen: with ASTCA_SERVICE_URL unset, iss was taken from the request's Host header."""
     api.signer()
 
-    answer = api.create(a_config(), headers={"host": "ca.example.com"})
+    answer = api.create(a_config(), headers={"host": "evil.example.com"})
 
-    api.verify(answer.body["sdkConfig"], issuer="https://ca.example.com")
+    api.verify(answer.body["sdkConfig"], issuer=LOCAL_ISSUER)
+
+
+def test_without_a_service_url_iss_is_only_the_apis_own_execute_api_host(
+    api: Api, environment: Callable[..., None]
+) -> None:
+    environment(ASTCA_SERVICE_URL="")
+    api.signer()
+
+    forged = api.create(a_config(), headers={"host": "evil.example.com"})
+    assert (forged.status, forged.body["code"]) == (500, catalog.INTERNAL_ERROR.code)
+    assert sdk_config_service().issuer("abcdefghij.execute-api.eu-central-1.amazonaws.com", "abcdefghij") == (
+        "https://abcdefghij.execute-api.eu-central-1.amazonaws.com"
+    )
+    with pytest.raises(CaError):
+        sdk_config_service().issuer("abcdefghij.execute-api.eu-central-1.amazonaws.com", "otherapiid")
 
 
 def test_iss_is_the_configured_service_url(api: Api, environment: Callable[..., None]) -> None:

@@ -81,9 +81,23 @@ class Settings(BaseModel):
         default="system", description="Trust for TLS to the IdP: the system store or a custom one"
     )
     idp_trust_store: str | None = Field(default=None, description="PEM bundle trusted in idp_tls_mode=custom")
-    client_cert_header: str = Field(
-        default="X-Forwarded-Client-Cert",
-        description="Header a trusted TLS terminator puts the client certificate in (Envoy XFCC or URL-encoded PEM)",
+    role_clients: CommaSeparated = Field(
+        default=("astca-dev",),
+        description="Client ids whose client roles (resource_access.<client>.roles) count, comma-separated; "
+        "realm roles always count (default: the development client)",
+    )
+    client_cert_header: str | None = Field(
+        default=None,
+        pattern=r"^[A-Za-z0-9-]{1,64}$",
+        description="Header a TLS terminator that overwrites it puts the client certificate in (Envoy XFCC or "
+        "URL-encoded PEM); unset trusts no header. A certificate from it must come with a proof of possession",
+    )
+    mtls_domain_name: str | None = Field(
+        default=None,
+        pattern=r"^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$",
+        max_length=253,
+        description="The API's custom domain with mutual TLS, whose handshake proves a renewing device holds "
+        "its key; unset (and no client_cert_header): renewal is refused",
     )
 
     # certificates

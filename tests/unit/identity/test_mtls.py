@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime
 import urllib.parse
+from collections.abc import Mapping
 
 import pytest
 from cryptography import x509
@@ -40,14 +41,44 @@ CERT = make_certificate()
 PEM = CERT.public_bytes(serialization.Encoding.PEM).decode()
 
 
-def test_api_gateway_mutual_tls_context() -> None:
-    event = {"requestContext": {"authentication": {"clientCert": {"clientCertPem": PEM}}}}
-    assert client_certificate(event, HEADER) == CERT
+CONTEXT = {"requestContext": {"authentication": {"clientCert": {"clientCertPem": PEM}}}}
+
+
+def from_header(event: Mapping[str, object], header: str = HEADER) -> x509.Certificate:
+    presented = client_certificate(event, header=header, handshake=False)
+    assert not presented.proven  # a header is never proof of the key
+    return presented.certificate
+
+
+def test_api_gateway_mutual_tls_context_is_proven_by_the_handshake() -> None:
+    presented = client_certificate(CONTEXT, header=None, handshake=True)
+    assert presented.certificate == CERT
+    assert presented.proven
+
+
+def test_the_context_counts_only_where_the_deployment_has_a_mutual_tls_domain() -> None:
+    with pytest.raises(CaError) as raised:
+        client_certificate(CONTEXT, header=HEADER, handshake=False)
+    assert raised.value.entry is catalog.TLS_CLIENT_AUTH_MISSING
+
+
+def test_no_header_is_trusted_by_default() -> None:
+    """Seen: X-Forwarded-Client-Cert with a copy of a delivered certificate renewed it, with no token."""
+    event = {"headers": {"x-forwarded-client-cert": urllib.parse.quote(PEM)}}
+    with pytest.raises(CaError) as raised:
+        client_certificate(event, header=None, handshake=True)
+    assert raised.value.entry is catalog.TLS_CLIENT_AUTH_MISSING
+
+
+def test_a_deployment_with_neither_takes_no_certificate() -> None:
+    with pytest.raises(CaError) as raised:
+        client_certificate(CONTEXT, header=None, handshake=False)
+    assert raised.value.entry is catalog.UNAUTHORIZED
 
 
 def test_nginx_url_encoded_pem_header() -> None:
     event = {"headers": {"x-forwarded-client-cert": urllib.parse.quote(PEM)}}
-    assert client_certificate(event, HEADER) == CERT
+    assert from_header(event) == CERT
 
 
 def test_envoy_xfcc_with_subject_commas_and_several_elements() -> None:
@@ -56,12 +87,12 @@ def test_envoy_xfcc_with_subject_commas_and_several_elements() -> None:
         f'By=spiffe://astca/edge;Hash=abc;Cert="{urllib.parse.quote(PEM)}";Subject="CN=device-1,O=Acme, Inc.";'
         f'URI=spiffe://acme/device,By=spiffe://astca/inner;Cert="{other}"'
     )
-    assert client_certificate({"headers": {HEADER: value}}, HEADER) == CERT
+    assert from_header({"headers": {HEADER: value}}) == CERT
 
 
 def test_header_name_is_configurable() -> None:
     event = {"headers": {"ssl-client-cert": urllib.parse.quote(PEM)}}
-    assert client_certificate(event, "SSL-Client-Cert") == CERT
+    assert from_header(event, "SSL-Client-Cert") == CERT
 
 
 @pytest.mark.parametrize(
@@ -75,26 +106,21 @@ def test_header_name_is_configurable() -> None:
 )
 def test_missing_certificate_is_tls_client_auth_missing(event: dict[str, object]) -> None:
     with pytest.raises(CaError, match="carries no mTLS client certificate") as raised:
-        client_certificate(event, HEADER)
+        client_certificate(event, header=HEADER, handshake=True)
     assert raised.value.entry is catalog.TLS_CLIENT_AUTH_MISSING
 
 
 @pytest.mark.parametrize("value", ["garbage", 'By=x;Cert="not-a-pem"', urllib.parse.quote(PEM[:80])])
 def test_unparseable_certificate_is_tls_client_auth_missing(value: str) -> None:
     with pytest.raises(CaError) as raised:
-        client_certificate({"headers": {HEADER: value}}, HEADER)
+        from_header({"headers": {HEADER: value}})
     assert raised.value.entry is catalog.TLS_CLIENT_AUTH_MISSING
-
-
-def test_header_is_ignored_when_disabled() -> None:
-    with pytest.raises(CaError):
-        client_certificate({"headers": {HEADER: urllib.parse.quote(PEM)}}, "")
 
 
 @given(st.text(max_size=200))
 def test_any_header_value_gives_a_certificate_or_5104011(value: str) -> None:
     try:
-        client_certificate({"headers": {HEADER: value}}, HEADER)
+        from_header({"headers": {HEADER: value}})
     except CaError as error:
         assert error.entry is catalog.TLS_CLIENT_AUTH_MISSING
 

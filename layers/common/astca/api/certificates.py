@@ -16,6 +16,20 @@ class CertificateRequest(CamelModel):
     profile: str = Field(default="AST_DEVICE", min_length=1, max_length=64, description="e.g. AST_DEVICE")
 
 
+class RenewalRequest(CertificateRequest):
+    """POST /certificates/renew: a CSR, a profile and, where a header carried the certificate, a proof of its key."""
+
+    proof: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=8192,
+        description="Only where a TLS terminator's header carries the client certificate (ASTCA_CLIENT_CERT_HEADER): "
+        "a compact JWS, header typ 'astca-renewal+jwt', signed by the current certificate's key, with claims "
+        "htm 'POST', htu the request path, csr base64url(SHA-256(the csr field)) and iat (within 300 s). "
+        "Not needed over mutual TLS, whose handshake proves the key.",
+    )
+
+
 class CertificateAccepted(CamelModel):
     """A request accepted for asynchronous signing."""
 

@@ -30,11 +30,24 @@ class Authenticator:
         if needs.token:
             headers = {key.lower(): value for key, value in (event.get("headers") or {}).items()}
             claims = self.verifier.verify(bearer_token(headers.get("authorization")), tenant)
-            principal = Principal.from_claims(tenant, claims, client_id_claim=self.settings.client_id_claim)
+            principal = Principal.from_claims(
+                tenant,
+                claims,
+                client_id_claim=self.settings.client_id_claim,
+                role_clients=self.settings.role_clients,
+            )
             principal.require(needs, admin_role=self.settings.admin_role)
         if needs.client_certificate:
-            certificate = client_certificate(event, self.settings.client_cert_header)
-            principal = replace(principal, client_certificate=certificate)
+            presented = client_certificate(
+                event,
+                header=self.settings.client_cert_header,
+                handshake=self.settings.mtls_domain_name is not None,
+            )
+            principal = replace(
+                principal,
+                client_certificate=presented.certificate,
+                client_certificate_proven=presented.proven,
+            )
         return principal
 
 

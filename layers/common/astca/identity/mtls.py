@@ -1,15 +1,21 @@
-"""The mTLS client certificate of a request: API Gateway's mutual-TLS context or a trusted proxy's header.
+"""The mTLS client certificate of a request: API Gateway's mutual-TLS context or a trusted terminator's header.
 
-API Gateway (custom domain with mutual TLS) puts the verified certificate in
-``requestContext.authentication.clientCert.clientCertPem``. Behind a TLS terminator, the configured
-header carries it: Envoy's XFCC form (``By=...;Hash=...;Cert="<url-encoded PEM>"``) or a URL-encoded
-PEM as nginx's ``$ssl_client_escaped_cert``. Only a terminator the service trusts may set it.
+API Gateway (a custom domain with mutual TLS) puts the certificate whose key the TLS handshake proved
+in ``requestContext.authentication.clientCert.clientCertPem``; no client can write that field. It is
+read only where the deployment has such a domain (``ASTCA_MTLS_DOMAIN_NAME``), and such a certificate
+is ``proven``. Behind a TLS terminator that overwrites it, the header ``ASTCA_CLIENT_CERT_HEADER``
+carries the certificate: Envoy's XFCC form (``By=...;Hash=...;Cert="<url-encoded PEM>"``) or a
+URL-encoded PEM as nginx's ``$ssl_client_escaped_cert``. By default no header is trusted, and a
+certificate from a header is never ``proven``: anyone can copy a certificate, so the service then asks
+for a signature by its key as well (``services.certificates``). A deployment with neither answers
+510401: it offers no way to show a certificate.
 """
 
 from __future__ import annotations
 
 import urllib.parse
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from cryptography import x509
@@ -17,18 +23,43 @@ from cryptography import x509
 from astca import catalog
 from astca.catalog import CaError
 
+MAX_HEADER_CHARS = 16384
 
-def client_certificate(event: Mapping[str, Any], header: str) -> x509.Certificate:
-    """The client certificate of an HTTP API event; 5104011 TlsClientAuthMissing if absent or unparseable."""
-    pem = _from_request_context(event) or _from_header(event, header)
+
+@dataclass(frozen=True)
+class PresentedCertificate:
+    """A client certificate and whether the TLS handshake proved its key (else only a header carried it)."""
+
+    certificate: x509.Certificate
+    proven: bool
+
+
+def client_certificate(
+    event: Mapping[str, Any], *, header: str | None, handshake: bool
+) -> PresentedCertificate:
+    """The client certificate of an HTTP API event (510401 if the deployment takes none, 5104011 if absent).
+
+    ``handshake`` says the deployment has a mutual-TLS domain; ``header`` names the one header trusted.
+    """
+    if not handshake and not header:
+        raise CaError(
+            catalog.UNAUTHORIZED,
+            "this deployment takes no client certificates: it has no mutual-TLS domain and trusts no "
+            "client certificate header",
+        )
+    pem = _from_request_context(event) if handshake else None
+    proven = pem is not None
+    if pem is None and header:
+        pem = _from_header(event, header)
     if not pem:
         raise CaError(catalog.TLS_CLIENT_AUTH_MISSING, "the request carries no mTLS client certificate")
     try:
-        return x509.load_pem_x509_certificate(pem.encode())
+        certificate = x509.load_pem_x509_certificate(pem.encode())
     except ValueError:
         raise CaError(
             catalog.TLS_CLIENT_AUTH_MISSING, "the mTLS client certificate could not be parsed"
         ) from None
+    return PresentedCertificate(certificate, proven=proven)
 
 
 def _from_request_context(event: Mapping[str, Any]) -> str | None:
@@ -38,11 +69,9 @@ def _from_request_context(event: Mapping[str, Any]) -> str | None:
 
 
 def _from_header(event: Mapping[str, Any], header: str) -> str | None:
-    if not header:
-        return None
     headers = {key.lower(): value for key, value in (event.get("headers") or {}).items()}
     value = headers.get(header.lower())
-    if not isinstance(value, str) or not value.strip():
+    if not isinstance(value, str) or not value.strip() or len(value) > MAX_HEADER_CHARS:
         return None
     if "cert=" not in value.lower():
         return urllib.parse.unquote(value.strip())

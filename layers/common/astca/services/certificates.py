@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -39,8 +40,9 @@ if TYPE_CHECKING:
 
 BACKDATE = timedelta(minutes=1)  # tolerate device clocks a little behind
 RETRY_AFTER_SECONDS = "2"
-SERIAL = re.compile(r"^(0x)?[0-9a-fA-F]{1,40}$")
-IDEMPOTENCY_KEY = re.compile(r"^[\x21-\x7e]{1,255}$")
+SERIAL = re.compile(r"(0x)?[0-9a-fA-F]{1,40}")  # whole strings: fullmatch
+IDEMPOTENCY_KEY = re.compile(r"[\x21-\x7e]{1,255}")
+RENEWAL_PROOF_TYPE = "astca-renewal+jwt"
 
 
 @dataclass(frozen=True)
@@ -119,7 +121,7 @@ class CertificateService:
         """Check the request and store it PENDING with its event; once per ``idempotency_key``, if given."""
         if idempotency_key is None:
             return self._request(tenant, subject, csr, profile_name, endpoint=endpoint, renewal_of=renewal_of)
-        if not IDEMPOTENCY_KEY.match(idempotency_key):
+        if not IDEMPOTENCY_KEY.fullmatch(idempotency_key):
             raise CaError(
                 catalog.MALFORMED_FIELD, "header 'Idempotency-Key' must be 1-255 printable ASCII characters"
             )
@@ -193,7 +195,7 @@ class CertificateService:
 
     def find(self, tenant: str, issuer: str, serial: str) -> tuple[IssuedCertificate, list[str]]:
         """The issued certificate of ``issuer`` (RFC 4514 or base64 DER) and ``serial`` (hex), and its chain."""
-        if not SERIAL.match(serial):
+        if not SERIAL.fullmatch(serial):
             raise CaError(catalog.MALFORMED_FIELD, "query parameter 'serial' must be a hex serial number")
         item = self.repository.find(tenant, issuer_name_der(issuer), serial.lower().removeprefix("0x"))
         if item is None:
@@ -211,11 +213,21 @@ class CertificateService:
         csr: str,
         profile_name: str,
         *,
+        proven: bool,
+        proof: str | None,
+        path: str,
         idempotency_key: str | None = None,
     ) -> CertificateRecord:
-        """A new request for the device of ``current``, an unexpired certificate of this tenant's signers."""
+        """A new request for the device of ``current``, an unexpired certificate of this tenant's signers.
+
+        ``proven``: the TLS handshake proved the key of ``current``. Otherwise (a terminator's header
+        carried it) ``proof`` must: a renewal proof signed by that key over this request and ``csr``.
+        The renewed certificate is superseded by the new request, once (``CertificateRepository.accept``).
+        """
         from cryptography.hazmat.primitives.serialization import Encoding  # noqa: PLC0415
 
+        if not proven:
+            self._check_renewal_proof(current, proof, csr=csr, path=path)
         refused = CaError(
             catalog.UNAUTHORIZED,
             "the client certificate is not an unexpired certificate issued by a signer of this tenant",
@@ -248,10 +260,40 @@ class CertificateService:
             idempotency_key=idempotency_key,
         )
 
+    def _check_renewal_proof(self, current: Certificate, proof: str | None, *, csr: str, path: str) -> None:
+        """510401 unless ``proof`` is a fresh renewal proof by the key of ``current`` for this request."""
+        from cryptography.exceptions import UnsupportedAlgorithm  # noqa: PLC0415
+
+        from astca.jose.proof import ProofError, verify_proof  # noqa: PLC0415 - header-mode renewals only
+
+        if proof is None:
+            raise CaError(
+                catalog.UNAUTHORIZED,
+                "a client certificate from a header needs field 'proof': a renewal proof signed by its key",
+            )
+        try:
+            claims = verify_proof(
+                proof, current.public_key(), typ=RENEWAL_PROOF_TYPE, now=self.now().timestamp()
+            )
+        except (ProofError, ValueError, UnsupportedAlgorithm) as error:
+            raise CaError(catalog.UNAUTHORIZED, f"the renewal proof does not hold: {error}") from None
+        expected = {"htm": "POST", "htu": path, "csr": renewal_csr_hash(csr)}
+        for claim, value in expected.items():
+            if claims.get(claim) != value:
+                raise CaError(
+                    catalog.UNAUTHORIZED, f"the renewal proof's {claim} claim does not match this request"
+                )
+
     def _chain(self, record: CertificateRecord) -> list[str]:
         if record.signer_id is None:
             raise CaError(catalog.SIGNER_ERROR, f"certificate {record.id} names no signer")
         return [self.signer_certificates.pem(record.tenant, record.signer_id), self.issuer_pem()]
+
+
+def renewal_csr_hash(csr: str) -> str:
+    """The ``csr`` claim of a renewal proof: base64url (no padding) of SHA-256 over the csr field as sent."""
+    digest = hashlib.sha256(csr.encode("utf-8", "surrogatepass")).digest()
+    return base64.urlsafe_b64encode(digest).rstrip(b"=").decode("ascii")
 
 
 def device_subject(certificate: Certificate) -> DeviceSubject:

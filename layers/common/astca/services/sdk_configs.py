@@ -6,8 +6,12 @@ for P-256 or P-384 ones), ``typ`` JWT, ``kid`` the signer's id and ``x5c`` [sign
 the config as sent (``tlsBundle``, ``astUrl``, ``services``) plus ``iss``, ``sub`` (the tenant),
 ``iat`` and ``jti`` (a ULID). There is no ``exp``: a config is good while its chain is.
 
-``iss`` is the service's URL: ``ASTCA_SERVICE_URL`` when set, else ``https://{domainName}`` of the
-request, the host API Gateway received it on (its execute-api or custom domain name).
+``iss`` is the service's URL: ``ASTCA_SERVICE_URL``, which the template sets to its ServiceUrl or
+``https://{DomainName}``; without either, the API's own execute-api host, and only when API Gateway
+says the request came in there (``requestContext.domainName`` is ``{apiId}.execute-api.…``). A
+request's Host header never becomes ``iss``: whoever could set it would choose whom the SDK trusts.
+With no URL to give, creating a config is 510500 (a deployment without ASTCA_SERVICE_URL behind a
+custom domain is misconfigured).
 
 The signer: the tenant's current-signer pointer, then the signer item (its key and certificate), and
 the issuer CA from the bootstrap; cached per container for a minute. No signer, or one that FAILED,
@@ -43,7 +47,7 @@ logger = Logger()
 
 SIGNER_CACHE_SECONDS = 60
 REGISTERED_CLAIMS = frozenset({"iss", "sub", "iat", "jti"})
-DOMAIN_NAME = re.compile(r"^(?=[^:]{1,253}(:|$))[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?(:[0-9]{1,5})?$")
+EXECUTE_API_HOST = re.compile(r"([a-z0-9]{10})\.execute-api\.[a-z0-9-]{1,32}\.amazonaws\.com(\.cn)?")
 
 
 @dataclass(frozen=True)
@@ -145,12 +149,14 @@ class SdkConfigService:
         self.service_url = service_url
         self.now = now
 
-    def create(self, tenant: str, config: Mapping[str, Any], *, domain_name: str | None) -> str:
+    def create(
+        self, tenant: str, config: Mapping[str, Any], *, domain_name: str | None, api_id: str | None
+    ) -> str:
         """``config`` (already validated) signed as a compact JWS by the tenant's current signer."""
         reserved = REGISTERED_CLAIMS & config.keys()
         if reserved:
             raise ValueError(f"a config may not set the claims {', '.join(sorted(reserved))}")
-        issuer = self.issuer(domain_name)
+        issuer = self.issuer(domain_name, api_id)
         for attempt in (1, 2):
             try:
                 return self._sign(tenant, config, issuer, self.signers.get(tenant))
@@ -166,14 +172,15 @@ class SdkConfigService:
                     ) from error
         raise AssertionError("unreachable")  # pragma: no cover
 
-    def issuer(self, domain_name: str | None) -> str:
-        """The ``iss`` of configs: ASTCA_SERVICE_URL, else https:// and the domain the request came in on."""
+    def issuer(self, domain_name: str | None, api_id: str | None) -> str:
+        """The ``iss`` of configs: ASTCA_SERVICE_URL, else the API's execute-api host the request came in on."""
         if self.service_url:
             return self.service_url
-        if not domain_name or not DOMAIN_NAME.match(domain_name):
+        match = EXECUTE_API_HOST.fullmatch(domain_name or "")
+        if match is None or match.group(1) != api_id:
             raise CaError(
-                catalog.BAD_REQUEST,
-                "the request names no domain the service can give as its URL; set ASTCA_SERVICE_URL",
+                catalog.INTERNAL_ERROR,
+                "the service has no URL to sign SDK configs with: ASTCA_SERVICE_URL is not set",
             )
         return f"https://{domain_name}"
 

@@ -2,7 +2,9 @@
 
 - accept: one transaction of a ConditionCheck that the tenant's current signer is ISSUED, the
   PENDING record and the certificate.requested event. A failed check returns the pointer as it
-  was, which names the error (no signer, not yet issued, revoked).
+  was, which names the error (no signer, not yet issued, revoked). A renewal also marks the
+  certificate it renews ``supersededBy`` the new request, on condition that nothing superseded it
+  before: a certificate renews once, however many copies of it or races there are.
 - record_issued: one transaction of PENDING -> ISSUED (the claim: a redelivered or concurrent
   issuance finds it no longer PENDING), the signer's issued count (conditional on it still being
   ISSUED) and the certificate.issued event.
@@ -44,24 +46,43 @@ class CertificateRepository(TenantRepository):
     """Certificate requests, their certificates and their one delivery."""
 
     def accept(self, record: CertificateRecord, *, event: Event) -> None:
-        """Store a PENDING request if the tenant's current signer is ISSUED (5104043, 51030, 51041 otherwise)."""
+        """Store a PENDING request if the tenant's current signer is ISSUED (5104043, 51030, 51041 otherwise).
+
+        A renewal (``record.renewal_of``) supersedes the certificate it renews, once (510401 if renewed before).
+        """
         pointer_check = self.table.check_op(
             self.pk(record.tenant),
             POINTER_SK,
             condition="currentState = :issued",
             values={":issued": SignerState.ISSUED.value},
         )
-        try:
-            self.table.transact(
-                [
-                    pointer_check,
-                    self.table.put_op(self._item(record), condition="attribute_not_exists(PK)"),
-                    self.outbox.op(*event),
-                ]
+        operations = [
+            pointer_check,
+            self.table.put_op(self._item(record), condition="attribute_not_exists(PK)"),
+            self.outbox.op(*event),
+        ]
+        if record.renewal_of is not None:
+            operations.append(
+                self.table.update_op(
+                    self.pk(record.tenant),
+                    f"{CERT_PREFIX}{record.renewal_of}",
+                    update="SET supersededBy = :renewal",
+                    condition="attribute_exists(certificate) AND attribute_not_exists(supersededBy)",
+                    values={":renewal": record.id},
+                )
             )
+        try:
+            self.table.transact(operations)
         except TransactionCancelled as cancelled:
             if cancelled.failed_at(0):
                 raise _signer_unusable(record.tenant, cancelled.items[0]) from cancelled
+            if cancelled.failed_at(3):
+                renewed_by = (cancelled.items[3] or {}).get("supersededBy")
+                raise CaError(
+                    catalog.UNAUTHORIZED,
+                    f"certificate {record.renewal_of} was renewed already (by certificate {renewed_by}): "
+                    "a certificate renews once; renew from the newest one",
+                ) from cancelled
             raise CaError(
                 catalog.DB_ERROR, f"request not stored ({', '.join(cancelled.reasons)})"
             ) from cancelled
