@@ -92,9 +92,7 @@ class EncryptedExchange:
                 plaintext, self.session_key.key, kid=self.session_key.id, content_type=str(content_type)
             )
         except (binascii.Error, UnicodeEncodeError, jwe.JweError) as error:
-            raise CaError(
-                catalog.ENCRYPTION_ERROR, f"the answer could not be encrypted ({type(error).__name__})"
-            ) from None
+            raise CaError(catalog.ENCRYPTION_ERROR, "the answer could not be encrypted") from error
         headers = {name: value for name, value in headers.items() if name.lower() != "content-type"}
         headers["Content-Type"] = JOSE
         return {**answer, "headers": headers, "body": compact, "isBase64Encoded": False}

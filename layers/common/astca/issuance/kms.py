@@ -69,7 +69,7 @@ def kms_errors(operation: str) -> Iterator[None]:
         code = exc.response.get("Error", {}).get("Code", "")
         raise CaError(catalog.SIGNER_ERROR, f"KMS {operation} failed ({code})") from exc
     except BotoCoreError as exc:
-        raise CaError(catalog.SIGNER_ERROR, f"KMS {operation} failed ({type(exc).__name__})") from exc
+        raise CaError(catalog.SIGNER_ERROR, f"KMS {operation} failed (no answer)") from exc
 
 
 def verify_signature(

@@ -24,6 +24,4 @@ class QueuePublisher:
             code = exc.response.get("Error", {}).get("Code", "")
             raise CaError(catalog.KAFKA_ERROR, f"sending event {envelope.id} failed ({code})") from exc
         except BotoCoreError as exc:
-            raise CaError(
-                catalog.KAFKA_ERROR, f"sending event {envelope.id} failed ({type(exc).__name__})"
-            ) from exc
+            raise CaError(catalog.KAFKA_ERROR, f"sending event {envelope.id} failed (no answer)") from exc

@@ -272,10 +272,14 @@ class CertificateService:
                 "a client certificate from a header needs field 'proof': a renewal proof signed by its key",
             )
         try:
-            claims = verify_proof(
-                proof, current.public_key(), typ=RENEWAL_PROOF_TYPE, now=self.now().timestamp()
-            )
-        except (ProofError, ValueError, UnsupportedAlgorithm) as error:
+            key = current.public_key()
+        except (ValueError, UnsupportedAlgorithm):
+            raise CaError(
+                catalog.UNAUTHORIZED, "the client certificate's key cannot verify a proof"
+            ) from None
+        try:
+            claims = verify_proof(proof, key, typ=RENEWAL_PROOF_TYPE, now=self.now().timestamp())
+        except ProofError as error:
             raise CaError(catalog.UNAUTHORIZED, f"the renewal proof does not hold: {error}") from None
         expected = {"htm": "POST", "htu": path, "csr": renewal_csr_hash(csr)}
         for claim, value in expected.items():

@@ -100,9 +100,7 @@ def db_errors(operation: str) -> Iterator[None]:
             ) from exc
         raise CaError(catalog.DB_ERROR, f"database operation {operation} failed ({code})") from exc
     except BotoCoreError as exc:
-        raise CaError(
-            catalog.DB_ERROR, f"database operation {operation} failed ({type(exc).__name__})"
-        ) from exc
+        raise CaError(catalog.DB_ERROR, f"database operation {operation} failed (no answer)") from exc
 
 
 class Table:

@@ -176,4 +176,4 @@ def kms_errors(operation: str, entry: ErrorEntry) -> Iterator[None]:
         code = exc.response.get("Error", {}).get("Code", "")
         raise CaError(entry, f"KMS {operation} failed ({code})") from exc
     except BotoCoreError as exc:
-        raise CaError(entry, f"KMS {operation} failed ({type(exc).__name__})") from exc
+        raise CaError(entry, f"KMS {operation} failed (no answer)") from exc
