@@ -10,7 +10,6 @@ import json
 import os
 import subprocess
 import sys
-import urllib.parse
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -19,6 +18,7 @@ from typing import Any
 
 import boto3
 import pytest
+from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat, load_der_public_key
 from jwcrypto import jwk
@@ -60,6 +60,7 @@ def send(
     token: str | None = None,
     body: str | None = None,
     headers: dict[str, str] | None = None,
+    client_certificate: bytes | None = None,
 ) -> Raw:
     """One request with a raw body (an application/jose body goes base64-encoded, as API Gateway sends it)."""
     path = route.format(**params)
@@ -67,7 +68,13 @@ def send(
     if token:
         sent["authorization"] = f"Bearer {token}"
     event = http_event(
-        method, path, route_key=f"{method} {route}", path_parameters=params, headers=sent, body=body
+        method,
+        path,
+        route_key=f"{method} {route}",
+        path_parameters=params,
+        headers=sent,
+        body=body,
+        client_certificate=client_certificate,
     )
     answer = function.lambda_handler(event, lambda_context())
     raw = answer.get("body") or ""
@@ -228,6 +235,25 @@ def test_a_jwe_that_cannot_be_unwrapped_is_5104037(
         assert answer.headers["Content-Type"] == "application/problem+json"
 
 
+def test_a_session_key_of_zero_bytes_is_refused_and_not_stored(
+    aws: LocalResources, load_function: Load, token: Token
+) -> None:
+    answer = send(
+        load_function("create_session_key"),
+        "POST",
+        "/v1/tenants/{tenant}/session-keys",
+        {"tenant": "acme"},
+        token=token("acme", "device"),
+        body=json.dumps({"jwe": transport_jwe(jwks(load_function), bytes(32))}),
+        headers={"content-type": "application/json"},
+    )
+
+    assert (answer.status, answer.json()["code"]) == (403, catalog.SESSION_KEY_DECRYPTION_FAILED.code)
+    assert answer.headers["Content-Type"] == "application/problem+json"
+    assert "zero" in answer.json()["detail"]
+    assert boto3.client("dynamodb").scan(TableName=aws.tables["Table"])["Items"] == []
+
+
 def test_a_jwe_without_kid_is_taken_as_addressed_to_the_transport_key(
     aws: LocalResources, load_function: Load, token: Token
 ) -> None:
@@ -349,7 +375,7 @@ def test_a_renewal_over_mtls_uses_the_session_of_the_certificate_subject(
     current = fetch(load_function, token, accepted["id"]).body["certificate"]
     session = create_session(load_function, token)
     renew = load_function("renew_certificate")
-    mtls = {"x-forwarded-client-cert": urllib.parse.quote(current)}
+    mtls = x509.load_pem_x509_certificate(current.encode()).public_bytes(Encoding.DER)  # the handshake's
 
     # When it renews over mTLS, no token, with an encrypted CSR
     request = encrypted(session, {"csr": make_csr()[0]})
@@ -359,7 +385,8 @@ def test_a_renewal_over_mtls_uses_the_session_of_the_certificate_subject(
         f"{CERTIFICATES}/renew",
         {"tenant": "acme"},
         body=request["body"],
-        headers={**mtls, **request["headers"]},
+        headers=request["headers"],
+        client_certificate=mtls,
     )
 
     # Then the subject of its certificate (UID = user id, CN = client id) holds the session
@@ -374,7 +401,8 @@ def test_a_renewal_over_mtls_uses_the_session_of_the_certificate_subject(
         f"{CERTIFICATES}/renew",
         {"tenant": "acme"},
         body=request["body"],
-        headers={**mtls, **request["headers"], "x-session-key-id": admin_session_id},
+        headers={**request["headers"], "x-session-key-id": admin_session_id},
+        client_certificate=mtls,
     )
     assert (other.status, other.json()["code"]) == (403, catalog.SESSION_KEY_NOT_FOUND.code)
 

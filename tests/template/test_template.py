@@ -372,7 +372,9 @@ def test_outputs_name_the_api_the_table_and_every_queue(template: dict[str, Any]
     outputs = template["Outputs"]
     exposed = {target(output["Value"]) for output in outputs.values()}
 
-    assert "HttpApi" in outputs["ApiUrl"]["Value"]["Fn::Sub"]
+    with_domain, without_domain = outputs["ApiUrl"]["Value"]["Fn::If"][1:]
+    assert with_domain == {"Fn::Sub": "https://${DomainName}"}
+    assert "HttpApi" in without_domain["Fn::Sub"]
     assert outputs["TableName"]["Value"] == ref("Table")
     assert resources(template, QUEUE).keys() <= exposed
     assert "IdempotencyTable" in exposed

@@ -104,7 +104,7 @@ def parse_csr(text: str) -> x509.CertificateSigningRequest:
 
 
 def _pem_der(text: str) -> bytes:
-    match = _PEM.fullmatch(text)
+    match = _PEM.match(text)  # a prefix match: what follows the block is judged below, by name
     if match is None:
         raise _malformed("it starts like PEM but has no well-formed BEGIN and END lines")
     begin, body, end = match.groups()
