@@ -148,7 +148,9 @@ class _RequestHandler(BaseHTTPRequestHandler):
         if self.command != "HEAD":
             self.wfile.write(response.body)
         elapsed = (time.perf_counter() - started) * 1000
-        logger.info("%s %s -> %d (%.0f ms)", self.command, self.path, response.status, elapsed)
+        # The path only: the query carries certificates, cursors and filters.
+        path = self.path.partition("?")[0]
+        logger.info("%s %s -> %d (%.0f ms)", self.command, path, response.status, elapsed)
 
     def setup(self) -> None:
         """Complete the TLS handshake (if any) in this connection's thread, not in the accepting one."""

@@ -31,6 +31,7 @@ from local.events import http_event
 from local.functions import lambda_context
 from local.resources import LocalResources
 from tests.functions.flows import fetch, issue_pending, issued_signer, make_csr, request_certificate
+from tests.key_proofs import DeviceKey, subject
 from tests.session_client import Session, new_key, transport_jwe
 
 Load = Callable[[str], ModuleType]
@@ -643,7 +644,7 @@ def test_requests_without_encryption_never_import_the_jose_library(aws: LocalRes
 def test_public_keys_take_session_encryption(aws: LocalResources, load_function: Load, token: Token) -> None:
     session = create_session(load_function, token)
     device = token("acme", "device")
-    public = jwk.JWK.generate(kty="EC", crv="P-256")
+    key = DeviceKey.generate("P-256")
     keys, one = "/v1/tenants/{tenant}/public-keys", "/v1/tenants/{tenant}/public-keys/{kid}"
 
     registered = send(
@@ -652,7 +653,7 @@ def test_public_keys_take_session_encryption(aws: LocalResources, load_function:
         keys,
         {"tenant": "acme"},
         token=device,
-        **encrypted(session, {"jwk": json.loads(public.export_public())}),
+        **encrypted(session, {"jwk": key.public, "proof": key.proof(subject(device), "acme")}),
     )
     view, _ = opened(session, registered)
     assert registered.status == 201, view

@@ -5,6 +5,8 @@ from __future__ import annotations
 import base64
 import http.client
 import json
+import logging
+import socket
 from collections.abc import Iterator
 from typing import Any
 
@@ -129,6 +131,25 @@ def test_the_server_passes_the_request_to_the_function_as_a_v2_event(
     assert event["isBase64Encoded"]
     assert base64.b64decode(event["body"]) == b"\x00\x01"
     assert event["requestContext"]["http"]["sourceIp"] == "127.0.0.1"
+
+
+def test_the_access_log_names_the_path_but_never_the_query(
+    server: GatewayServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="local.gateway")
+    host, port = server.url.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port)), timeout=5) as connection:
+        connection.sendall(
+            b"GET /v1/health?nextToken=SECRET-CURSOR&filter=serial HTTP/1.1\r\nHost: x\r\n\r\n"
+        )
+        # The server logs before it closes the connection (HTTP/1.0 handler): reading to EOF waits for it.
+        answer = b"".join(iter(lambda: connection.recv(65536), b""))
+
+    assert answer.startswith(b"HTTP/1.0 200")
+    (line,) = [record.getMessage() for record in caplog.records if record.name == "local.gateway"]
+    assert line.startswith("GET /v1/health -> 200 (")
+    assert "SECRET-CURSOR" not in caplog.text
+    assert "?" not in line
 
 
 def test_a_local_page_that_fails_is_a_500_not_a_dropped_connection(functions: LocalFunctions) -> None:

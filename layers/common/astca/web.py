@@ -8,12 +8,24 @@ request id) over ``app.resolve`` and, before the request is validated, authentic
 against what the function declares it needs; a route receives the result as
 ``principal: Annotated[Principal, Depends(web.principal)]``. ``encrypted=True`` adds session
 encryption (``astca.session_encryption``, loaded only by a request that asks for it).
+
+A body is read once, after authentication and before Powertools (``_read_body``): its media type must be
+``application/json`` or ``application/*+json`` (any case; a charset other than UTF-8 is refused), its
+bytes UTF-8 (base64 ones decoded first), its text one JSON object nested at most ``MAX_BODY_DEPTH``
+deep with no number beyond what JSON and Python carry; anything else is 4005. The resolver then gets
+the text under ``application/json`` and the object already parsed (``_json_body``). Nothing raised
+before the resolver runs escapes: what is not a ``CaError`` is logged and answered 510500.
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
 import json
+import math
+import re
 from collections.abc import Callable, Mapping, Sequence
+from contextvars import ContextVar
 from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools import Logger
@@ -32,11 +44,20 @@ if TYPE_CHECKING:
     from astca.session_encryption import EncryptedExchange
 
 PROBLEM_JSON = "application/problem+json"
-JSON_CONTENT_TYPES = ("application/json", "application/problem+json")
+JSON = "application/json"
+MAX_BODY_DEPTH = 16  # objects and arrays inside one another; the deepest body of the API has 3
 SESSION_KEY_HEADER = "x-session-key-id"  # session encryption (astca.session_encryption)
 JOSE = "application/jose"
 
+# Any application/<subtype>+json (RFC 6839), lower-cased; the subtype is an RFC 9110 token.
+_JSON_SUFFIX = re.compile(r"application/[!#$%&'*+.^_`|~0-9a-z-]+\+json")
+_NOT_JSON = "the body is not valid JSON"
+_UNEXPECTED = "an unexpected error occurred"
+
 logger = Logger()
+
+# The body lambda_handler parsed, keyed by its very text, for Powertools' deserializer (_json_body).
+_parsed_body: ContextVar[tuple[str, dict[str, Any]] | None] = ContextVar("astca_parsed_body", default=None)
 
 LambdaHandler = Callable[[dict[str, Any], LambdaContext], dict[str, Any]]
 
@@ -90,7 +111,7 @@ def _describe(where: str, path: Sequence[str]) -> str:
 
 def create_app() -> APIGatewayHttpResolver:
     """The HTTP API resolver every function uses: validation on, every error a catalog entry."""
-    app = APIGatewayHttpResolver(enable_validation=True)
+    app = APIGatewayHttpResolver(enable_validation=True, json_body_deserializer=_json_body)
 
     def respond(error: CaError) -> Response[str]:
         log = logger.error if error.entry.http_status >= 500 else logger.info
@@ -120,7 +141,7 @@ def create_app() -> APIGatewayHttpResolver:
     @app.exception_handler(Exception)
     def handle_unexpected(error: Exception) -> Response[str]:
         logger.exception("unhandled error", extra={"errorType": type(error).__name__})
-        return respond(CaError(catalog.INTERNAL_ERROR, "an unexpected error occurred"))
+        return respond(CaError(catalog.INTERNAL_ERROR, _UNEXPECTED))
 
     @app.not_found
     def handle_not_found(_: Exception) -> Response[str]:
@@ -169,26 +190,51 @@ def lambda_handler(
 
     @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
     def handle(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-        if idempotent:
-            from astca.storage.idempotency import CONFIG  # noqa: PLC0415 - only idempotent functions
-
-            CONFIG.register_lambda_context(context)
-        session = _session_requested(event)
-        if session and encrypted and needs is not None:
-            return _serve_encrypted(app, event, context, needs)
-        if session == SESSION_KEY_HEADER:
-            return _problem_response(
-                event, CaError(catalog.BAD_REQUEST, "this operation takes no session-encrypted requests")
-            )
+        exchange: EncryptedExchange | None = None
         try:
-            _check_content_type(event)
-            if needs is not None:
-                app.context["principal"] = _authenticate(event, needs)
-        except CaError as error:
-            return _problem_response(event, error)
-        return app.resolve(event, context)
+            _register(context, idempotent=idempotent)
+            session = _session_requested(event)
+            if session == SESSION_KEY_HEADER and not encrypted:
+                raise CaError(catalog.BAD_REQUEST, "this operation takes no session-encrypted requests")
+            caller = None if needs is None else _authenticate(event, needs)
+            app.context["principal"] = caller
+            if session and encrypted and caller is not None:
+                exchange = _open_exchange(event, caller)
+                event = exchange.decrypt_request(event)
+            event, body = _read_body(event)
+        except Exception as error:
+            if not isinstance(error, CaError):
+                logger.exception(
+                    "request failed before it was resolved", extra={"errorType": type(error).__name__}
+                )
+            refused = _problem_response(event, _as_ca_error(error))
+            return refused if exchange is None else _sealed(exchange, event, refused)
+        answer = _resolve(app, event, context, body)
+        return answer if exchange is None else _sealed(exchange, event, answer)
 
     return handle
+
+
+def _register(context: LambdaContext, *, idempotent: bool) -> None:
+    """Register the invocation with the idempotency configuration (only idempotent functions load it)."""
+    if idempotent:
+        from astca.storage.idempotency import CONFIG  # noqa: PLC0415 - only idempotent functions
+
+        CONFIG.register_lambda_context(context)
+
+
+def _resolve(
+    app: APIGatewayHttpResolver,
+    event: dict[str, Any],
+    context: LambdaContext,
+    body: tuple[str, dict[str, Any]] | None,
+) -> dict[str, Any]:
+    """``app.resolve`` with the body ``_read_body`` parsed at hand for ``_json_body``."""
+    token = _parsed_body.set(body)
+    try:
+        return app.resolve(event, context)
+    finally:
+        _parsed_body.reset(token)
 
 
 def _session_requested(event: dict[str, Any]) -> str | None:
@@ -202,30 +248,25 @@ def _session_requested(event: dict[str, Any]) -> str | None:
     return None
 
 
-def _serve_encrypted(
-    app: APIGatewayHttpResolver, event: dict[str, Any], context: LambdaContext, needs: Needs
-) -> dict[str, Any]:
-    """Authenticate, open the session key, decrypt, resolve, encrypt; plain problems until the key is known."""
+def _open_exchange(event: dict[str, Any], caller: Principal) -> EncryptedExchange:
+    """The caller's session named by the request (5104036, 5104037): the JOSE library loads only here."""
     from astca.session_encryption import EncryptedExchange  # noqa: PLC0415 - JOSE only for encrypted requests
 
-    exchange: EncryptedExchange | None = None
-    try:
-        app.context["principal"] = caller = _authenticate(event, needs)
-        exchange = EncryptedExchange.open(event, caller)
-        event = exchange.decrypt_request(event)
-        _check_content_type(event)
-    except CaError as error:
-        refused = _problem_response(event, error)
-        return refused if exchange is None else _sealed(exchange, event, refused)
-    return _sealed(exchange, event, app.resolve(event, context))
+    return EncryptedExchange.open(event, caller)
 
 
 def _sealed(exchange: EncryptedExchange, event: dict[str, Any], answer: dict[str, Any]) -> dict[str, Any]:
-    """The answer encrypted under the exchange's key, or a plain 51060 EncryptionError."""
+    """The answer encrypted under the exchange's key, or a plain 51060 EncryptionError (510500 if unexpected)."""
     try:
         return exchange.seal(answer)
-    except CaError as error:
-        return _problem_response(event, error)
+    except Exception as error:
+        if not isinstance(error, CaError):
+            logger.exception("the answer could not be sealed", extra={"errorType": type(error).__name__})
+        return _problem_response(event, _as_ca_error(error))
+
+
+def _as_ca_error(error: Exception) -> CaError:
+    return error if isinstance(error, CaError) else CaError(catalog.INTERNAL_ERROR, _UNEXPECTED)
 
 
 def principal(request: Request) -> Principal:
@@ -244,16 +285,100 @@ def _authenticate(event: dict[str, Any], needs: Needs) -> Principal:
     return authenticator().authenticate(event, needs)
 
 
-def _check_content_type(event: dict[str, Any]) -> None:
-    """4005 for a body that is not JSON: Powertools would otherwise parse forms and multipart too."""
-    if not event.get("body"):
-        return
-    headers = {key.lower(): value for key, value in (event.get("headers") or {}).items()}
-    content_type = headers.get("content-type", "application/json").split(";")[0].strip().lower()
-    if content_type not in JSON_CONTENT_TYPES:
+def _read_body(event: dict[str, Any]) -> tuple[dict[str, Any], tuple[str, dict[str, Any]] | None]:
+    """The event as Powertools should see it (text body, ``application/json``) and the body parsed; 4005 if not JSON."""
+    body = event.get("body")
+    if not body:
+        return event, None
+    headers: Mapping[str, Any] = event.get("headers") or {}
+    content_type = next(
+        (str(value) for name, value in headers.items() if name.lower() == "content-type"), JSON
+    )
+    _check_media_type(content_type)
+    text = _text(body, encoded=bool(event.get("isBase64Encoded")))
+    plain = {name: value for name, value in headers.items() if name.lower() != "content-type"}
+    plain["content-type"] = JSON
+    return {**event, "headers": plain, "body": text, "isBase64Encoded": False}, (text, _parse_object(text))
+
+
+def _check_media_type(content_type: str) -> None:
+    """4005 unless ``application/json`` or ``application/*+json``, in any case, in UTF-8 if a charset is named."""
+    media_type, *parameters = content_type.split(";")
+    media_type = media_type.strip().lower()
+    if media_type != JSON and not _JSON_SUFFIX.fullmatch(media_type):
         raise CaError(
-            catalog.MALFORMED_BODY, f"unsupported content type '{content_type}': send application/json"
+            catalog.MALFORMED_BODY,
+            f"unsupported content type {catalog.echo(media_type)}: send application/json",
         )
+    for parameter in parameters:
+        name, _, value = parameter.partition("=")
+        charset = value.strip().strip('"').lower()
+        if name.strip().lower() == "charset" and charset != "utf-8":
+            raise CaError(catalog.MALFORMED_BODY, f"unsupported charset {catalog.echo(charset)}: send UTF-8")
+
+
+def _text(body: object, *, encoded: bool) -> str:
+    """The body as UTF-8 text, base64-decoded first if the event says so (a lone surrogate is not UTF-8)."""
+    try:
+        if encoded:
+            return base64.b64decode(str(body), validate=True).decode("utf-8")
+        if isinstance(body, str):
+            if not body.isascii():
+                body.encode("utf-8")
+            return body
+    except (binascii.Error, UnicodeError):
+        pass
+    raise CaError(catalog.MALFORMED_BODY, "the body is not UTF-8 text")
+
+
+def _parse_object(text: str) -> dict[str, Any]:
+    """``text`` as one JSON object, within ``MAX_BODY_DEPTH`` and with finite numbers; 4005 otherwise."""
+    try:
+        value = json.loads(text, parse_constant=_refuse_constant, parse_float=_finite)
+    except json.JSONDecodeError as error:
+        raise CaError(catalog.MALFORMED_BODY, f"{_NOT_JSON} ({error.msg} at character {error.pos})") from None
+    except RecursionError:
+        raise CaError(catalog.MALFORMED_BODY, f"the body nests deeper than {MAX_BODY_DEPTH} levels") from None
+    except ValueError:  # an integer of more digits than int() takes, NaN, Infinity, or beyond a double
+        raise CaError(catalog.MALFORMED_BODY, f"{_NOT_JSON}: a number is out of range") from None
+    if not isinstance(value, dict):
+        raise CaError(catalog.MALFORMED_BODY, "the body must be a JSON object")
+    _check_values(value)
+    return value
+
+
+def _refuse_constant(name: str) -> float:
+    raise ValueError(f"{name} is not JSON")
+
+
+def _finite(text: str) -> float:
+    number = float(text)
+    if not math.isfinite(number):
+        raise ValueError("a number beyond a double")
+    return number
+
+
+def _check_values(document: dict[str, Any]) -> None:
+    """4005 for nesting deeper than ``MAX_BODY_DEPTH`` and for strings with lone surrogates (``"\\ud800"``)."""
+    pending: list[tuple[dict[str, Any] | list[Any], int]] = [(document, 1)]
+    while pending:
+        container, depth = pending.pop()
+        if depth > MAX_BODY_DEPTH:
+            raise CaError(catalog.MALFORMED_BODY, f"the body nests deeper than {MAX_BODY_DEPTH} levels")
+        values = [*container, *container.values()] if isinstance(container, dict) else container
+        for value in values:
+            if isinstance(value, dict | list):
+                pending.append((value, depth + 1))
+            elif isinstance(value, str) and not value.isascii():
+                _text(value, encoded=False)
+
+
+def _json_body(text: str) -> dict[str, Any]:
+    """Powertools' JSON deserializer: the object ``lambda_handler`` parsed from this very text, else ``text`` parsed."""
+    parsed = _parsed_body.get()
+    if parsed is not None and parsed[0] is text:
+        return parsed[1]
+    return _parse_object(text)
 
 
 def _problem_response(event: dict[str, Any], error: CaError) -> dict[str, Any]:

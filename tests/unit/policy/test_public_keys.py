@@ -105,6 +105,9 @@ def test_the_example_keys_are_accepted_with_their_thumbprint_as_kid(policy: JwkP
         kty="OKP",
         crv="Ed25519",
         thumbprint=RFC8037_THUMBPRINT,
+        public_key=ed25519.Ed25519PublicKey.from_public_bytes(
+            base64.urlsafe_b64decode(RFC8037_KEY["x"] + "=")
+        ),
     )
 
 
@@ -132,6 +135,21 @@ def test_generated_keys_of_every_kind_are_accepted(
     assert accepted.crv == (None if kty == "RSA" else name)
     assert accepted.thumbprint == thumbprint(keys[name])
     assert accepted.jwk == {**keys[name], "kid": accepted.thumbprint}
+
+
+@pytest.mark.parametrize(
+    "private",
+    [
+        ec.generate_private_key(ec.SECP256R1()),
+        ec.generate_private_key(ec.SECP384R1()),
+        rsa.generate_private_key(65537, 2048),
+        ed25519.Ed25519PrivateKey.generate(),
+    ],
+    ids=["P-256", "P-384", "RSA", "Ed25519"],
+)
+def test_an_accepted_key_is_the_key_the_jwk_names(policy: JwkPolicy, private: Any) -> None:
+    # the key a registration's proof of possession is verified with
+    assert policy.check(public_jwk(private.public_key())).public_key == private.public_key()
 
 
 @pytest.mark.parametrize(

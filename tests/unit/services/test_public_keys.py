@@ -1,4 +1,5 @@
-"""Public keys on moto: password logins register, one thumbprint per tenant, owners and key readers, expiry."""
+"""Public keys on moto: password logins register a key they prove they hold, one thumbprint per tenant, owners
+and key readers, expiry."""
 
 from __future__ import annotations
 
@@ -9,9 +10,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import boto3
-import jwt
 import pytest
-from cryptography.hazmat.primitives.asymmetric import ec, ed25519
 
 from astca import catalog, clock
 from astca.catalog import CaError
@@ -23,6 +22,7 @@ from astca.storage.dynamo import Table, deserialize
 from astca.storage.public_key_records import PublicKey
 from astca.storage.public_keys import RETENTION_AFTER_EXPIRY, PublicKeyRepository
 from local.resources import LocalResources
+from tests.key_proofs import DeviceKey
 
 START = datetime(2026, 11, 25, 12, 0, 0, tzinfo=UTC)
 READER = "astca-key-reader"
@@ -65,10 +65,31 @@ def reader(tenant: str = "acme") -> Principal:
     return Principal(tenant=tenant, roles=frozenset({READER}))
 
 
-def new_jwk() -> dict[str, Any]:
-    key = ec.generate_private_key(ec.SECP256R1()).public_key()
-    jwk: dict[str, Any] = jwt.algorithms.ECAlgorithm.to_jwk(key, as_dict=True)
-    return jwk
+def new_key(kind: str = "P-256") -> DeviceKey:
+    return DeviceKey.generate(kind)
+
+
+Register = Callable[..., PublicKey]
+
+
+@pytest.fixture
+def register(service: PublicKeyService, now: Clock) -> Register:
+    """``register(tenant, principal, key, expires_at=None, jwk=None)``: with a proof by ``key`` made now."""
+
+    def call(
+        tenant: str,
+        principal: Principal,
+        key: DeviceKey,
+        expires_at: str | None = None,
+        *,
+        jwk: dict[str, Any] | None = None,
+    ) -> PublicKey:
+        proof = key.proof(principal.user_id or "", tenant, iat=now().timestamp())
+        return service.register(
+            tenant, principal, key.public if jwk is None else jwk, expires_at, proof=proof
+        )
+
+    return call
 
 
 def code(raised: pytest.ExceptionInfo[CaError]) -> int:
@@ -98,14 +119,14 @@ def events(table: Table) -> list[tuple[str, dict[str, Any]]]:
 
 
 def test_a_password_user_registers_a_key_for_the_default_lifetime(
-    service: PublicKeyService, table: Table
+    register: Register, service: PublicKeyService, table: Table
 ) -> None:
-    jwk = new_jwk()
+    device = new_key()
 
-    key = service.register("acme", user(), jwk, None)
+    key = register("acme", user(), device)
 
     assert key.owner == "alice"
-    assert key.jwk == {**jwk, "kid": key.kid}
+    assert key.jwk == {**device.public, "kid": key.kid}
     assert (key.created_at, key.expires_at) == ("2026-11-25T12:00:00Z", "2027-11-25T12:00:00Z")
     assert service.get("acme", user(), key.kid) == key
     items = {item["SK"]: item for item in scan(table) if item["PK"] == "TENANT#acme"}
@@ -115,37 +136,71 @@ def test_a_password_user_registers_a_key_for_the_default_lifetime(
     assert events(table) == [
         (
             "public_key.registered",
-            {"tenant": "acme", "kid": key.kid, "owner": "alice", "kty": "EC", "expiresAt": key.expires_at},
+            {
+                "tenant": "acme",
+                "kid": key.kid,
+                "owner": "alice",
+                "kty": "EC",
+                "expiresAt": key.expires_at,
+                "possessionProven": True,
+            },
         )
     ]
 
 
 @pytest.mark.parametrize("amr", [(), ("otp",), ("hwk", "mfa"), ("PWD",)])
 def test_without_a_password_in_amr_nothing_is_registered(
-    service: PublicKeyService, table: Table, amr: tuple[str, ...]
+    register: Register, service: PublicKeyService, table: Table, amr: tuple[str, ...]
 ) -> None:
-    assert fails(lambda: service.register("acme", user(amr=amr), new_jwk(), None)) == (
-        catalog.PASSWORD_AUTH_MISSING.code
-    )
+    assert fails(lambda: register("acme", user(amr=amr), new_key())) == (catalog.PASSWORD_AUTH_MISSING.code)
     assert scan(table) == []
 
 
-def test_a_password_among_other_methods_is_enough(service: PublicKeyService) -> None:
-    assert service.register("acme", user(amr=("otp", "pwd")), new_jwk(), None).owner == "alice"
+def test_a_password_among_other_methods_is_enough(register: Register, service: PublicKeyService) -> None:
+    assert register("acme", user(amr=("otp", "pwd")), new_key()).owner == "alice"
 
 
-def test_a_token_without_a_user_registers_nothing(service: PublicKeyService) -> None:
+def test_a_token_without_a_user_registers_nothing(register: Register, service: PublicKeyService) -> None:
     principal = Principal(tenant="acme", amr=("pwd",))
-    assert fails(lambda: service.register("acme", principal, new_jwk(), None)) == catalog.MISSING_USER_ID.code
+    assert fails(lambda: register("acme", principal, new_key())) == catalog.MISSING_USER_ID.code
 
 
 def test_the_password_is_checked_before_the_key(service: PublicKeyService) -> None:
-    assert fails(lambda: service.register("acme", user(amr=()), {"kty": "oct"}, None)) == (
+    assert fails(lambda: service.register("acme", user(amr=()), {"kty": "oct"}, None, proof=None)) == (
         catalog.PASSWORD_AUTH_MISSING.code
     )
     assert (
-        fails(lambda: service.register("acme", user(), {"kty": "oct"}, None)) == catalog.MALFORMED_FIELD.code
+        fails(lambda: service.register("acme", user(), {"kty": "oct"}, None, proof=None))
+        == catalog.MALFORMED_FIELD.code
     )
+
+
+@pytest.mark.parametrize(
+    ("age", "accepted"), [(0, True), (300, True), (301, False), (-30, True), (-31, False)]
+)
+def test_a_proof_holds_from_30_seconds_ahead_to_300_seconds_after_its_iat(
+    service: PublicKeyService, table: Table, age: int, accepted: bool
+) -> None:
+    key = new_key()
+    proof = key.proof("alice", "acme", iat=(START - timedelta(seconds=age)).timestamp())
+
+    def attempt() -> PublicKey:
+        return service.register("acme", user(), key.public, None, proof=proof)
+
+    if accepted:
+        assert attempt().owner == "alice"
+    else:
+        assert fails(attempt) == catalog.MALFORMED_FIELD.code
+        assert scan(table) == []
+
+
+def test_without_a_proof_nothing_is_registered(service: PublicKeyService, table: Table) -> None:
+    with pytest.raises(CaError) as raised:
+        service.register("acme", user(), new_key().public, None, proof=None)
+
+    assert raised.value.entry == catalog.MALFORMED_FIELD
+    assert raised.value.detail.startswith("field 'proof' is required")
+    assert scan(table) == []
 
 
 @pytest.mark.parametrize(
@@ -158,9 +213,9 @@ def test_the_password_is_checked_before_the_key(service: PublicKeyService) -> No
     ],
 )
 def test_expires_at_within_the_maximum_is_kept_to_the_second(
-    service: PublicKeyService, expires_at: str, stored: str
+    register: Register, service: PublicKeyService, expires_at: str, stored: str
 ) -> None:
-    assert service.register("acme", user(), new_jwk(), expires_at).expires_at == stored
+    assert register("acme", user(), new_key(), expires_at).expires_at == stored
 
 
 @pytest.mark.parametrize(
@@ -174,42 +229,39 @@ def test_expires_at_within_the_maximum_is_kept_to_the_second(
     ],
 )
 def test_expires_at_now_in_the_past_beyond_the_maximum_or_unreadable_is_malformed(
-    service: PublicKeyService, table: Table, expires_at: str
+    register: Register, service: PublicKeyService, table: Table, expires_at: str
 ) -> None:
-    assert (
-        fails(lambda: service.register("acme", user(), new_jwk(), expires_at)) == catalog.MALFORMED_FIELD.code
-    )
+    assert fails(lambda: register("acme", user(), new_key(), expires_at)) == catalog.MALFORMED_FIELD.code
     assert scan(table) == []
 
 
 # ---------------------------------------------------------------------------------------- one thumbprint per tenant
 
 
-def test_a_thumbprint_is_registered_once_per_tenant(service: PublicKeyService) -> None:
-    jwk = new_jwk()
-    first = service.register("acme", user("alice"), jwk, None)
+def test_a_thumbprint_is_registered_once_per_tenant(register: Register, service: PublicKeyService) -> None:
+    device = new_key()
+    first = register("acme", user("alice"), device)
 
     for principal in (user("alice"), user("bob")):
-        assert fails(service.register, "acme", principal, jwk, None) == catalog.KEY_ALREADY_EXISTS.code
-    with_kid = {**jwk, "kid": first.kid, "use": "sig"}  # the same key, written otherwise
+        assert fails(register, "acme", principal, device) == catalog.KEY_ALREADY_EXISTS.code
+    with_kid = {**device.public, "kid": first.kid, "use": "sig"}  # the same key, written otherwise
     assert (
-        fails(lambda: service.register("acme", user("bob"), with_kid, None))
-        == catalog.KEY_ALREADY_EXISTS.code
+        fails(lambda: register("acme", user("bob"), device, jwk=with_kid)) == catalog.KEY_ALREADY_EXISTS.code
     )
     assert service.get("acme", user("alice"), first.kid) == first
 
-    other_tenant = service.register("globex", user("bob", tenant="globex"), jwk, None)
+    other_tenant = register("globex", user("bob", tenant="globex"), device)
     assert (other_tenant.kid, other_tenant.owner) == (first.kid, "bob")
 
 
 def test_fifty_concurrent_registrations_of_one_key_store_it_once(
-    service: PublicKeyService, table: Table
+    register: Register, service: PublicKeyService, table: Table
 ) -> None:
-    jwk = {"kty": "OKP", "crv": "Ed25519", "x": new_ed25519_x()}
+    device = new_key("Ed25519")
 
     def attempt(index: int) -> int:
         try:
-            service.register("acme", user(f"user{index}"), jwk, None)
+            register("acme", user(f"user{index}"), device)
         except CaError as error:
             return error.entry.code
         return 0
@@ -226,18 +278,11 @@ def test_fifty_concurrent_registrations_of_one_key_store_it_once(
     assert [routing_key for routing_key, _ in events(table)] == ["public_key.registered"]
 
 
-def new_ed25519_x() -> str:
-    key: dict[str, str] = jwt.algorithms.OKPAlgorithm.to_jwk(
-        ed25519.Ed25519PrivateKey.generate().public_key(), as_dict=True
-    )
-    return key["x"]
-
-
 # ---------------------------------------------------------------------------------------- reading
 
 
-def test_only_the_owner_and_key_readers_read_a_key(service: PublicKeyService) -> None:
-    key = service.register("acme", user("alice"), new_jwk(), None)
+def test_only_the_owner_and_key_readers_read_a_key(register: Register, service: PublicKeyService) -> None:
+    key = register("acme", user("alice"), new_key())
 
     assert service.get("acme", user("alice", amr=()), key.kid) == key
     assert service.get("acme", reader(), key.kid) == key
@@ -257,9 +302,9 @@ def test_a_kid_that_is_no_thumbprint_is_not_found(service: PublicKeyService, kid
 
 
 def test_an_expired_key_is_gone_for_its_readers_but_still_secret_for_others(
-    service: PublicKeyService, now: Clock
+    register: Register, service: PublicKeyService, now: Clock
 ) -> None:
-    key = service.register("acme", user("alice"), new_jwk(), "2026-11-25T13:00:00Z")
+    key = register("acme", user("alice"), new_key(), "2026-11-25T13:00:00Z")
     now.moment = START + timedelta(minutes=59, seconds=59)
     assert service.get("acme", user("alice"), key.kid) == key
 
@@ -270,25 +315,27 @@ def test_an_expired_key_is_gone_for_its_readers_but_still_secret_for_others(
 
 
 def test_an_expired_key_keeps_its_thumbprint_until_its_owner_deletes_it(
-    service: PublicKeyService, now: Clock
+    register: Register, service: PublicKeyService, now: Clock
 ) -> None:
-    jwk = new_jwk()
-    key = service.register("acme", user(), jwk, "2026-11-26T00:00:00Z")
+    device = new_key()
+    key = register("acme", user(), device, "2026-11-26T00:00:00Z")
     now.moment = START + timedelta(days=2)
-    assert fails(lambda: service.register("acme", user(), jwk, None)) == catalog.KEY_ALREADY_EXISTS.code
+    assert fails(lambda: register("acme", user(), device)) == catalog.KEY_ALREADY_EXISTS.code
 
     service.delete("acme", user(), key.kid)
 
-    assert service.register("acme", user(), jwk, None).expires_at == "2027-11-27T12:00:00Z"
+    assert register("acme", user(), device).expires_at == "2027-11-27T12:00:00Z"
 
 
 # ---------------------------------------------------------------------------------------- lists
 
 
-def test_a_user_lists_their_own_keys_a_page_at_a_time(service: PublicKeyService, aws: LocalResources) -> None:
-    mine = sorted(service.register("acme", user("alice"), new_jwk(), None).kid for _ in range(3))
-    service.register("acme", user("bob"), new_jwk(), None)
-    service.register("globex", user("alice", tenant="globex"), new_jwk(), None)
+def test_a_user_lists_their_own_keys_a_page_at_a_time(
+    register: Register, service: PublicKeyService, aws: LocalResources
+) -> None:
+    mine = sorted(register("acme", user("alice"), new_key()).kid for _ in range(3))
+    register("acme", user("bob"), new_key())
+    register("globex", user("alice", tenant="globex"), new_key())
 
     first, token = service.page("acme", user("alice"), limit="2", token=None, filter_text=None)
     rest, last = service.page("acme", user("alice"), limit="2", token=token, filter_text=None)
@@ -302,10 +349,12 @@ def test_a_user_lists_their_own_keys_a_page_at_a_time(service: PublicKeyService,
     )
 
 
-def test_an_owner_whose_id_looks_like_a_key_prefix_sees_only_their_keys(service: PublicKeyService) -> None:
-    service.register("acme", user("a"), new_jwk(), None)
-    tricky = service.register("acme", user("a#"), new_jwk(), None)
-    also = service.register("acme", user("a%23"), new_jwk(), None)
+def test_an_owner_whose_id_looks_like_a_key_prefix_sees_only_their_keys(
+    register: Register, service: PublicKeyService
+) -> None:
+    register("acme", user("a"), new_key())
+    tricky = register("acme", user("a#"), new_key())
+    also = register("acme", user("a%23"), new_key())
 
     keys, _ = service.page("acme", user("a"), limit=None, token=None, filter_text=None)
     assert [key.owner for key in keys] == ["a"]
@@ -317,9 +366,9 @@ def test_an_owner_whose_id_looks_like_a_key_prefix_sees_only_their_keys(service:
     ] == [also.kid]
 
 
-def test_lists_filter_by_type_and_dates(service: PublicKeyService) -> None:
-    ec_key = service.register("acme", user(), new_jwk(), "2027-01-01T00:00:00Z")
-    ed_key = service.register("acme", user(), {"kty": "OKP", "crv": "Ed25519", "x": new_ed25519_x()}, None)
+def test_lists_filter_by_type_and_dates(register: Register, service: PublicKeyService) -> None:
+    ec_key = register("acme", user(), new_key(), "2027-01-01T00:00:00Z")
+    ed_key = register("acme", user(), new_key("Ed25519"))
 
     def kids(filter_text: str) -> list[str]:
         keys, _ = service.page("acme", user(), limit=None, token=None, filter_text=filter_text)
@@ -351,10 +400,10 @@ def test_bad_list_parameters(
 
 
 def test_an_owner_deletes_their_key_and_may_register_it_again(
-    service: PublicKeyService, table: Table
+    register: Register, service: PublicKeyService, table: Table
 ) -> None:
-    jwk = new_jwk()
-    key = service.register("acme", user(), jwk, None)
+    device = new_key()
+    key = register("acme", user(), device)
 
     service.delete("acme", user(amr=()), key.kid)
 
@@ -365,11 +414,11 @@ def test_an_owner_deletes_their_key_and_may_register_it_again(
         "public_key.registered",
     ]
     assert ("public_key.deleted", {"tenant": "acme", "kid": key.kid, "owner": "alice"}) in events(table)
-    assert service.register("acme", user("bob"), jwk, None).owner == "bob"
+    assert register("acme", user("bob"), device).owner == "bob"
 
 
-def test_nobody_deletes_another_users_key(service: PublicKeyService) -> None:
-    key = service.register("acme", user("alice"), new_jwk(), None)
+def test_nobody_deletes_another_users_key(register: Register, service: PublicKeyService) -> None:
+    key = register("acme", user("alice"), new_key())
 
     for principal, tenant in ((user("bob"), "acme"), (user("alice", tenant="globex"), "globex")):
         assert fails(service.delete, tenant, principal, key.kid) == catalog.KEY_NOT_FOUND.code
@@ -377,8 +426,9 @@ def test_nobody_deletes_another_users_key(service: PublicKeyService) -> None:
     assert service.get("acme", user("alice"), key.kid) == key
 
 
-def test_the_stored_record_reads_back(service: PublicKeyService, table: Table) -> None:
-    key = service.register("acme", user(), {**new_jwk(), "alg": "ES256", "key_ops": ["verify"]}, None)
+def test_the_stored_record_reads_back(register: Register, service: PublicKeyService, table: Table) -> None:
+    device = new_key()
+    key = register("acme", user(), device, jwk={**device.public, "alg": "ES256", "key_ops": ["verify"]})
     item = table.get("TENANT#acme", f"KEY#{key.kid}")
     assert item is not None
     assert PublicKey.from_item(item) == key

@@ -1,9 +1,10 @@
-"""Session keys without HTTP: the per-container cache, whose key a session is, and moto's corrected KMS Decrypt."""
+"""Session keys without HTTP: the cache, whose key a session is, which stored keys open, moto's KMS."""
 
 from __future__ import annotations
 
 import datetime as dt
 import secrets
+from collections.abc import Iterator
 
 import boto3
 import pytest
@@ -12,8 +13,16 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 from cryptography.x509.oid import NameOID
 
+from astca import catalog, clock, ids
+from astca.catalog import CaError
 from astca.identity.principal import Principal
-from astca.services.sessions import SessionKey, SessionKeyCache, session_owner
+from astca.services.sessions import (
+    SessionKey,
+    SessionKeyCache,
+    SessionKeyService,
+    session_owner,
+    session_service,
+)
 from astca.storage.sessions import SessionOwner
 from local.resources import LocalResources
 
@@ -130,3 +139,25 @@ def test_moto_refuses_a_disabled_wrapping_key(aws: LocalResources) -> None:
 
     with pytest.raises(kms.exceptions.DisabledException):
         kms.decrypt(CiphertextBlob=blob["CiphertextBlob"], EncryptionContext={"a": "b"})
+
+
+@pytest.fixture
+def service(aws: LocalResources) -> Iterator[SessionKeyService]:
+    """The session key service of a fresh container."""
+    session_service.cache_clear()
+    yield session_service()
+    session_service.cache_clear()
+
+
+def test_a_stored_key_of_zero_bytes_is_never_opened(service: SessionKeyService) -> None:
+    # Given a session whose stored key is 32 zero bytes (one stored before such keys were refused)
+    now = clock.utcnow()
+    record = service.repository.create(
+        ids.new_ulid(), OWNER, bytes(32), now=now, expires_at=now + dt.timedelta(minutes=15)
+    )
+
+    # When its owner opens it, then it is a stored key that does not unwrap to a usable key: 5104037
+    with pytest.raises(CaError) as raised:
+        service.open(record.id, OWNER)
+    assert raised.value.entry is catalog.SESSION_KEY_DECRYPTION_FAILED
+    assert len(service.cache) == 0

@@ -1,10 +1,12 @@
-"""``limit`` is 1-100 and a ``nextToken`` only works, untouched, on the list it was made for."""
+"""``limit`` is 1-100 and a ``nextToken`` is unreadable and only works, untouched, on the list it was made for."""
 
 from __future__ import annotations
 
 import base64
 import hashlib
 import hmac
+import json
+import os
 from collections.abc import Callable, Iterator
 from types import SimpleNamespace
 from typing import Any
@@ -12,6 +14,9 @@ from typing import Any
 import boto3
 import pytest
 from aws_lambda_powertools.utilities.parameters.constants import DEFAULT_PROVIDERS
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from hypothesis import given
 from hypothesis import strategies as st
 from moto import mock_aws
@@ -44,11 +49,23 @@ def _bad_pagination(token: str, scope: str = SCOPE, codec: CursorCodec = CODEC) 
     return raised.value
 
 
-def _signed(payload: bytes, scope: str = SCOPE) -> str:
-    """A token made the way the codec makes them, around a payload of our choosing."""
-    message = b"\x01" + len(scope.encode()).to_bytes(4, "big") + scope.encode() + payload
-    tag = hmac.new(KEY, message, hashlib.sha256).digest()
-    return base64.urlsafe_b64encode(b"\x01" + tag + payload).rstrip(b"=").decode()
+def _sealed(payload: bytes, scope: str = SCOPE, *, version: bytes = b"\x02") -> str:
+    """A token made the way the module docstring says, around a payload of our choosing."""
+    key = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=b"astca pagination cursor v2").derive(
+        KEY
+    )
+    nonce = os.urandom(12)
+    aad = version + len(scope.encode()).to_bytes(4, "big") + scope.encode()
+    sealed = AESGCM(key).encrypt(nonce, payload, aad)
+    return base64.urlsafe_b64encode(version + nonce + sealed).rstrip(b"=").decode()
+
+
+def _raw(token: str) -> bytes:
+    return base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
+
+
+def _token(raw: bytes) -> str:
+    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
 
 
 # -------------------------------------------------------------------------------------------- limit
@@ -165,17 +182,61 @@ def test_an_oversized_cursor_is_refused_before_it_is_decoded() -> None:
     _bad_pagination("A" * (MAX_TOKEN_CHARS + 1))
 
 
+@given(last_key=start_keys, data=st.data())
+def test_flipping_any_bit_of_a_cursor_breaks_it(last_key: dict[str, str | int], data: st.DataObject) -> None:
+    raw = bytearray(_raw(CODEC.encode(last_key, scope=SCOPE)))
+    bit = data.draw(st.integers(0, 8 * len(raw) - 1), label="bit")
+    raw[bit // 8] ^= 1 << (bit % 8)
+    _bad_pagination(_token(bytes(raw)))
+
+
+@given(last_key=start_keys)
+def test_a_cursor_shows_nothing_of_the_key_it_carries(last_key: dict[str, str | int]) -> None:
+    token = CODEC.encode(last_key, scope=SCOPE)
+    raw = _raw(token)
+    payload = json.dumps(last_key, separators=(",", ":"), sort_keys=True, ensure_ascii=False).encode()
+    assert payload not in raw
+    for name, value in last_key.items():
+        for text in {name, str(value)}:
+            if len(text) >= 6:  # shorter ones may turn up by chance
+                assert text.encode() not in raw
+                assert text not in token
+    assert CODEC.encode(last_key, scope=SCOPE) != token  # a fresh nonce every time: pages are not linkable
+
+
+def test_a_cursor_of_a_tenants_key_does_not_name_the_tenant() -> None:
+    token = CODEC.encode({"PK": "TENANT#acme", "SK": "SIGNER#01JABCDEF"}, scope=SCOPE)
+    for text in (b"TENANT", b"acme", b"SIGNER", b"01JABCDEF", b'"PK"'):
+        assert text not in _raw(token)
+        assert text.decode() not in token
+
+
+def test_a_cursor_of_the_earlier_readable_format_is_refused() -> None:
+    payload = b'{"PK":"TENANT#acme","SK":"SIGNER#1"}'
+    message = b"\x01" + len(SCOPE.encode()).to_bytes(4, "big") + SCOPE.encode() + payload
+    tag = hmac.new(KEY, message, hashlib.sha256).digest()
+    _bad_pagination(_token(b"\x01" + tag + payload))
+    _bad_pagination(_sealed(payload, version=b"\x01"))
+
+
+@pytest.mark.parametrize("cut", [1, 12, 13, 28])
+def test_a_cursor_too_short_to_hold_nonce_and_tag_is_refused(cut: int) -> None:
+    raw = _raw(CODEC.encode({"PK": "p"}, scope=SCOPE))
+    _bad_pagination(_token(raw[:cut]))
+
+
 @pytest.mark.parametrize(
     "payload",
     [b"not json", b"\xff\xfe", b"[1]", b"{}", b'{"PK":1.5}', b'{"PK":true}', b'{"PK":null}', b'{"PK":["a"]}'],
 )
-def test_a_signed_cursor_must_still_hold_a_key_of_strings_and_integers(payload: bytes) -> None:
-    _bad_pagination(_signed(payload))
+def test_a_sealed_cursor_must_still_hold_a_key_of_strings_and_integers(payload: bytes) -> None:
+    _bad_pagination(_sealed(payload))
 
 
-def test_the_signed_form_matches_the_documented_format() -> None:
-    token = _signed(b'{"PK":"TENANT#acme","SK":"SIGNER#1"}')
+def test_the_sealed_form_matches_the_documented_format() -> None:
+    token = _sealed(b'{"PK":"TENANT#acme","SK":"SIGNER#1"}')
     assert CODEC.decode(token, scope=SCOPE) == {"PK": "TENANT#acme", "SK": "SIGNER#1"}
+    _bad_pagination(_sealed(b'{"PK":"TENANT#acme","SK":"SIGNER#1"}', scope="TENANT#evil|SIGNER#|"))
 
 
 @pytest.mark.parametrize("last_key", [{}, {"PK": True}, {"PK": 1.5}, {"PK": None}, {"PK": b"x"}])
@@ -189,7 +250,7 @@ def test_a_key_too_long_for_a_cursor_cannot_be_encoded() -> None:
         CODEC.encode({"PK": "x" * 2000}, scope=SCOPE)
 
 
-def test_the_mac_key_must_be_at_least_32_bytes() -> None:
+def test_the_cursor_secret_must_be_at_least_32_bytes() -> None:
     with pytest.raises(ValueError, match="at least 32 bytes"):
         CursorCodec(b"k" * 31)
 

@@ -2,25 +2,57 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import Field
+from pydantic import ConfigDict, Field, StringConstraints
+from pydantic.config import JsonDict
 
 from astca.api.signers import CamelModel
+from astca.jose.proof import MAX_AGE_SECONDS, MAX_PROOF_CHARS
+from astca.services.public_keys import KEY_PROOF_TYPE
 from astca.storage.public_key_records import PublicKey
 
 RFC3339 = (
     r"^[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt][0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]{1,9})?([Zz]|[+-][0-9]{2}:[0-9]{2})$"
 )
 
+# The jwk example's proof (RFC 8037's example key, whose private half is published) for the development
+# IdP's device user in tenant acme at 2026-11-25T12:00:00Z, as in events/register_public_key.no_token.json.
+EXAMPLE_PROOF = (
+    "eyJhbGciOiJFZERTQSIsInR5cCI6ImFzdGNhLWtleS1wcm9vZitqd3QifQ"
+    ".eyJzdWIiOiIwMDAwMDAwMC0wMDAwLTQwMDAtODAwMC0wMDAwMDAwMGQwMDEiLCJ0ZW5hbnQiOiJhY21lIiwiaWF0IjoxNzk1Njk0NDAwfQ"
+    ".hkmNary1kh2XhAmLhei4nGeafAcH4sv1P6qdm7Hkbg67artO4bvVZbVH67Zs4E6Z-kSS_s-Wbd7B2GdfCC8HDg"
+)
+
+
+def _required_string(schema: JsonDict) -> None:
+    """Document a member as the string it must be: not null, no default (which only lets the service say 4002)."""
+    schema.pop("default", None)
+    variants = schema.pop("anyOf", [])
+    for variant in variants if isinstance(variants, list) else []:
+        if isinstance(variant, dict) and variant.get("type") != "null":
+            schema.update(variant)
+
 
 class RegisterPublicKeyRequest(CamelModel):
-    """POST /public-keys: the public JWK of a key that stays on the device, and when it should expire."""
+    """POST /public-keys: the public JWK of a key that stays on the device, a proof that the caller holds it."""
+
+    # proof is required; the service, not validation, refuses a body without one: 4002, as any bad proof
+    model_config = ConfigDict(json_schema_extra={"required": ["jwk", "proof"]})
 
     jwk: dict[str, Any] = Field(
         description="A public JWK: EC P-256/P-384, RSA 2048-4096 or OKP Ed25519, no private members; "
         "kid, if sent, must be its RFC 7638 thumbprint",
         examples=[{"kty": "OKP", "crv": "Ed25519", "x": "11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo"}],
+    )
+    proof: Annotated[str, StringConstraints(max_length=MAX_PROOF_CHARS)] | None = Field(
+        default=None,
+        description=f"A compact JWS signed by the private half of jwk: protected header typ {KEY_PROOF_TYPE!r} "
+        "and the alg that fits the key (ES256 for P-256, ES384 for P-384, RS256/RS384/RS512/PS256/PS384/PS512 "
+        "for RSA, EdDSA for Ed25519); claims sub (the token's user id), tenant (the path's) and iat "
+        f"(seconds since the epoch, at most {MAX_AGE_SECONDS} s ago). A missing, stale or foreign proof is 4002.",
+        json_schema_extra=_required_string,
+        examples=[EXAMPLE_PROOF],
     )
     expires_at: str | None = Field(
         default=None,

@@ -4,7 +4,8 @@
 the failed check; the caller decides what a failure means for its client (4002 for a key registration,
 510401 for a renewal). What holds for every proof:
 
-- the token is at most ``MAX_PROOF_CHARS`` long and has exactly three base64url parts;
+- the token is at most ``MAX_PROOF_CHARS`` long and is exactly three parts of base64url without padding
+  (RFC 7515 section 2), so one proof has one spelling;
 - its header's ``alg`` is the one algorithm family that fits ``key`` (ES256 for P-256, ES384 for P-384,
   ES512 for P-521, RS256/RS384/RS512/PS256/PS384/PS512 for RSA, EdDSA for Ed25519): never ``none``,
   never HMAC, and never a key named in the header (``jwk``, ``x5c``, ``jku`` and ``x5u`` are ignored);
@@ -19,6 +20,7 @@ The purpose's own claims (whose key, for which request) are the caller's to chec
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import jwt
@@ -31,6 +33,7 @@ LEEWAY_SECONDS = 30
 
 _EC_ALGORITHMS = {"secp256r1": "ES256", "secp384r1": "ES384", "secp521r1": "ES512"}
 _RSA_ALGORITHMS = ("RS256", "RS384", "RS512", "PS256", "PS384", "PS512")
+_COMPACT = re.compile(r"[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*")
 
 
 class ProofError(Exception):
@@ -61,8 +64,10 @@ def verify_proof(
     """The claims of ``token``, a proof of type ``typ`` signed by ``key`` at most ``max_age`` seconds ago."""
     if not isinstance(token, str) or not token:
         raise ProofError("the proof must be a compact JWS")
-    if len(token) > MAX_PROOF_CHARS or token.count(".") != 2:
+    if len(token) > MAX_PROOF_CHARS:
         raise ProofError(f"the proof must be a compact JWS of at most {MAX_PROOF_CHARS} characters")
+    if not _COMPACT.fullmatch(token):  # PyJWT also takes '=' padding: a second spelling of one signature
+        raise ProofError("the proof must be a compact JWS: three base64url parts without padding")
     allowed = algorithms_for(key)
     if not allowed:
         raise ProofError("no proof can be taken from a key of this type")
@@ -80,7 +85,14 @@ def verify_proof(
             token,
             key,  # type: ignore[arg-type]  # PyJWT takes any cryptography public key it has an algorithm for
             algorithms=[algorithm],
-            options={"verify_exp": False, "verify_nbf": False, "verify_iat": False, "verify_aud": False},
+            options={
+                "verify_exp": False,
+                "verify_nbf": False,
+                "verify_iat": False,
+                "verify_aud": False,
+                "verify_sub": False,  # the purpose's claims are the caller's: a foreign sub is named so
+                "verify_jti": False,
+            },
         )
     except jwt.InvalidSignatureError:
         raise ProofError("the proof's signature does not verify with the key") from None

@@ -1,7 +1,8 @@
 """Registration policy for users' public keys: is this JWK a public key the IdP may verify assertions with?
 
 One entry point, ``JwkPolicy.check(jwk)``: the key as it will be stored (``PublicJwk``, with its RFC 7638
-thumbprint), or 4002 MalformedField with a detail naming the problem. Accepted are EC P-256 and P-384,
+thumbprint and the key itself, which verifies the registration's proof of possession), or 4002
+MalformedField with a detail naming the problem. Accepted are EC P-256 and P-384,
 RSA of 2048 to 4096 bits (whole bytes) and Ed25519 (OKP), and each must pass the quality checks of a
 CSR's key (``policy.goodkey``: RSA exponent 65537, no small factor, not a perfect power, no ROCA
 fingerprint, not Fermat-factorable, not on the weak-key list; EC points on their curve; Ed25519 not of
@@ -70,12 +71,13 @@ _BASE64URL = re.compile(r"[A-Za-z0-9_-]*")
 
 @dataclass(frozen=True)
 class PublicJwk:
-    """An accepted public key: the JWK as stored, its key type and curve, and its RFC 7638 thumbprint."""
+    """An accepted public key: the JWK as stored, its key type and curve, its RFC 7638 thumbprint, the key."""
 
     jwk: dict[str, Any]
     kty: str
     crv: str | None
     thumbprint: str
+    public_key: PublicKeyTypes
 
 
 def thumbprint(jwk: Mapping[str, Any]) -> str:
@@ -133,7 +135,7 @@ class JwkPolicy:
             raise _malformed(error.detail) from None
         kid = thumbprint(members)
         stored: dict[str, Any] = {**members, "kid": kid, **_optional_members(jwk, crv or kty, kid)}
-        return PublicJwk(jwk=stored, kty=kty, crv=crv, thumbprint=kid)
+        return PublicJwk(jwk=stored, kty=kty, crv=crv, thumbprint=kid, public_key=public_key)
 
 
 def _load(members: Mapping[str, str]) -> PublicKeyTypes:

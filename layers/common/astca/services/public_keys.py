@@ -7,6 +7,11 @@ Rules:
   thumbprint, unique in the tenant (51051 KeyAlreadyExists, decided by a condition); its owner is the
   token's user. Without ``expiresAt`` it lives ``Settings.public_key_default_days``; an ``expiresAt``
   not in the future or more than ``Settings.public_key_max_days`` ahead is 4002.
+- Registering proves possession: ``proof`` is a compact JWS of typ ``KEY_PROOF_TYPE`` signed by the
+  key's private half (``astca.jose.proof``: the alg that fits the key, ``iat`` at most 300 s old), whose
+  ``sub`` is the token's user and ``tenant`` the path's. A public key alone is anyone's to copy: without
+  the proof, whoever saw it could register it first and block its owner (51051), or bind it to
+  themselves. A missing, stale or foreign proof is 4002, checked after the key and before any write.
 - A key is read by its owner, or by any caller with ``Settings.key_reader_role`` (the identity
   provider's client, usually a service account); to anyone else it does not exist (5104045). An
   expired key is 51055 KeyExpired until its record is removed, some time after it expired.
@@ -24,7 +29,8 @@ from typing import Any
 from astca import catalog, clock
 from astca.catalog import CaError
 from astca.identity.principal import Principal
-from astca.policy.public_keys import JwkPolicy
+from astca.jose.proof import ProofError, verify_proof
+from astca.policy.public_keys import JwkPolicy, PublicJwk
 from astca.settings import Settings, get_settings
 from astca.storage.dynamo import Table
 from astca.storage.filters import parse_filter
@@ -35,6 +41,7 @@ from astca.storage.public_keys import PublicKeyRepository
 # RFC 8176 method names that show a password; Keycloak's password form reports "pwd".
 PASSWORD_METHODS = frozenset({"pwd"})
 KID = re.compile(r"[A-Za-z0-9_-]{43}")  # an RFC 7638 SHA-256 thumbprint
+KEY_PROOF_TYPE = "astca-key-proof+jwt"  # the JWS header typ of a registration's proof of possession
 
 
 class PublicKeyService:
@@ -71,9 +78,15 @@ class PublicKeyService:
         )
 
     def register(
-        self, tenant: str, principal: Principal, jwk: Mapping[str, Any], expires_at: str | None
+        self,
+        tenant: str,
+        principal: Principal,
+        jwk: Mapping[str, Any],
+        expires_at: str | None,
+        *,
+        proof: str | None,
     ) -> PublicKey:
-        """Register the caller's public key (51050, 4002, 51051)."""
+        """Register the caller's public key, whose ``proof`` shows the caller holds it (51050, 4002, 51051)."""
         owner = _user(principal)
         if not PASSWORD_METHODS.intersection(principal.amr):
             shown = ", ".join(principal.amr) or "none"
@@ -82,7 +95,9 @@ class PublicKeyService:
                 f"registering a key needs a password login; the token's amr is [{shown}]",
             )
         accepted = self.policy().check(jwk)
-        now = self.now().replace(microsecond=0)
+        now = self.now()
+        _check_proof(proof, accepted, tenant=tenant, owner=owner, now=now)
+        now = now.replace(microsecond=0)
         key = PublicKey(
             tenant=tenant,
             kid=accepted.thumbprint,
@@ -99,6 +114,7 @@ class PublicKeyService:
             "owner": owner,
             "kty": key.kty,
             "expiresAt": key.expires_at,
+            "possessionProven": True,  # events of keys registered before proofs were required lack it
         }
         self.repository.register(key, event=("public_key.registered", event))
         return key
@@ -159,6 +175,32 @@ class PublicKeyService:
                 f"field 'expiresAt' is more than {self.max_lifetime.days} days ahead (latest {clock.rfc3339(latest)})",
             )
         return moment
+
+
+def _check_proof(proof: str | None, key: PublicJwk, *, tenant: str, owner: str, now: datetime) -> None:
+    """4002 unless ``proof`` is a fresh key proof signed by ``key`` for ``owner`` in ``tenant``."""
+    if proof is None:
+        raise CaError(
+            catalog.MALFORMED_FIELD,
+            f"field 'proof' is required: a compact JWS of typ {KEY_PROOF_TYPE!r} signed by the key, "
+            "with claims sub (your user id), tenant and iat",
+        )
+    try:
+        claims = verify_proof(proof, key.public_key, typ=KEY_PROOF_TYPE, now=now.timestamp())
+    except ProofError as error:
+        raise CaError(catalog.MALFORMED_FIELD, f"field 'proof': {error}") from None
+    if claims.get("sub") != owner:
+        raise CaError(
+            catalog.MALFORMED_FIELD,
+            f"field 'proof': the proof is for another user: its sub is {catalog.echo(claims.get('sub'))}, "
+            "not the token's",
+        )
+    if claims.get("tenant") != tenant:
+        raise CaError(
+            catalog.MALFORMED_FIELD,
+            f"field 'proof': the proof is for another tenant: its tenant is "
+            f"{catalog.echo(claims.get('tenant'))}, not {tenant!r}",
+        )
 
 
 def _user(principal: Principal) -> str:

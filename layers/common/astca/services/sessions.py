@@ -2,10 +2,11 @@
 
 ``create`` takes a key-transport JWE (RSA-OAEP-256 + A256GCM to the service's transport key, whose
 plaintext is a fresh 256-bit key), has KMS decrypt its encrypted key, and stores the session key
-wrapped by the wrapping key for ``ASTCA_SESSION_KEY_LIFETIME_SECONDS``. ``open`` gives the key of an
-id to its owner only: an unknown id, a key past its expiry (DynamoDB's TTL deletes late) and another
-caller's key are one and the same 5104036 SessionKeyNotFound, so nobody learns which; a stored key
-KMS will not unwrap is 5104037.
+wrapped by the wrapping key for ``ASTCA_SESSION_KEY_LIFETIME_SECONDS``; a key that is not 32 bytes,
+or is 32 zero bytes, is 5104037. ``open`` gives the key of an id to its owner only: an unknown id, a
+key past its expiry (DynamoDB's TTL deletes late) and another caller's key are one and the same
+5104036 SessionKeyNotFound, so nobody learns which; a stored key KMS will not unwrap (or that is
+not such a key) is 5104037.
 
 Opened keys are cached per container (``SessionKeyCache``: at most ``CACHE_ENTRIES`` keys, least
 recently used out first, none past its expiry), so a warm container serves an encrypted request
@@ -14,6 +15,7 @@ without a DynamoDB or KMS call. The owner is checked on every use, cached or not
 
 from __future__ import annotations
 
+import hmac
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
@@ -138,6 +140,8 @@ class SessionKeyService:
             raise CaError(
                 catalog.SESSION_KEY_DECRYPTION_FAILED, "the JWE's plaintext must be a 256-bit key (32 bytes)"
             )
+        if _all_zero(key):
+            raise CaError(catalog.SESSION_KEY_DECRYPTION_FAILED, "the JWE's plaintext is a key of zero bytes")
         now = self.now()
         return self.repository.create(
             ids.new_ulid(), owner, key, now=now, expires_at=now.replace(microsecond=0) + self.lifetime
@@ -158,11 +162,17 @@ class SessionKeyService:
         if record is None or record.owner != owner or record.expires_at <= now:
             raise not_found
         key = self.repository.unwrap(record)
-        if len(key) != jwe.KEY_BYTES:
-            raise CaError(catalog.SESSION_KEY_DECRYPTION_FAILED, "the stored session key is not 256 bits")
+        if len(key) != jwe.KEY_BYTES or _all_zero(key):
+            raise CaError(
+                catalog.SESSION_KEY_DECRYPTION_FAILED, "the stored session key is not a usable 256-bit key"
+            )
         opened = SessionKey(record.id, owner, record.expires_at, key)
         self.cache.put(opened)
         return opened
+
+
+def _all_zero(key: bytes) -> bool:
+    return hmac.compare_digest(key, bytes(len(key)))
 
 
 @cache

@@ -1,12 +1,14 @@
-"""Pagination of list endpoints: the ``limit`` parameter and opaque, tamper-evident ``nextToken`` cursors.
+"""Pagination of list endpoints: the ``limit`` parameter and opaque, encrypted ``nextToken`` cursors.
 
-A cursor is ``base64url(version || HMAC-SHA256(key, version || len(scope) || scope || payload) || payload)``
-without padding, where ``payload`` is the compact JSON of DynamoDB's LastEvaluatedKey. The scope names
-what the cursor pages (for example ``"TENANT#acme|SIGNER#|<filter fingerprint>"``), so a cursor from one
-tenant, list or filter is refused on another. Cursors are signed, not encrypted: the key inside is
-readable and must hold nothing the caller may not see. They do not expire, being positions rather than
-grants (every request is authorised on its own). Rotating the secret invalidates the cursors in flight,
-as does a new format ``VERSION``: their clients start the list over.
+A cursor is ``base64url(version || nonce || AES-256-GCM(key, nonce, payload, aad))`` without padding,
+where ``payload`` is the compact JSON of DynamoDB's LastEvaluatedKey, ``nonce`` 96 random bits, the key
+HKDF-SHA256 of the cursor secret (info ``CURSOR_KEY_INFO``) and ``aad`` is ``version || len(scope) ||
+scope``. The scope names what the cursor pages (for example ``"TENANT#acme|SIGNER#|<filter
+fingerprint>"``), so a cursor from one tenant, list or filter is refused on another. Cursors are
+encrypted and authenticated: a client can neither read the key inside nor change it. They do not
+expire, being positions rather than grants (every request is authorised on its own). Rotating the
+secret invalidates the cursors in flight, as does a new format ``VERSION``: their clients start the
+list over. The AEAD is imported when a codec is made, so functions that never page never load it.
 
 Anything wrong with a ``limit`` or ``nextToken`` is 5104003 BadPagination.
 """
@@ -15,9 +17,8 @@ from __future__ import annotations
 
 import base64
 import binascii
-import hashlib
-import hmac
 import json
+import os
 import re
 from collections.abc import Mapping
 
@@ -32,9 +33,11 @@ MAX_LIMIT = 100
 MAX_TOKEN_CHARS = 2048
 MIN_KEY_BYTES = 32
 SECRET_MAX_AGE_SECONDS = 300
-VERSION = b"\x01"
+VERSION = b"\x02"  # 1 was HMAC-SHA256 over a readable payload
+CURSOR_KEY_INFO = b"astca pagination cursor v2"
+NONCE_BYTES = 12
+TAG_BYTES = 16
 
-_TAG_BYTES = hashlib.sha256().digest_size
 _LIMIT_PATTERN = re.compile(r"[0-9]{1,3}")
 _TOKEN_PATTERN = re.compile(r"[A-Za-z0-9_-]+")
 _INVALID_CURSOR = "nextToken is not valid for this list"
@@ -57,25 +60,34 @@ def parse_limit(raw: str | None, default: int = DEFAULT_LIMIT) -> int:
 
 
 class CursorCodec:
-    """Turns LastEvaluatedKeys into signed ``nextToken`` strings bound to a scope, and back."""
+    """Turns LastEvaluatedKeys into encrypted ``nextToken`` strings bound to a scope, and back."""
 
-    def __init__(self, key: bytes) -> None:
-        if len(key) < MIN_KEY_BYTES:
+    def __init__(self, secret: bytes) -> None:
+        if len(secret) < MIN_KEY_BYTES:
             raise ValueError(f"the cursor key must be at least {MIN_KEY_BYTES} bytes")
-        self._key = key
+        from cryptography.hazmat.primitives import hashes  # noqa: PLC0415 - only paging loads the AEAD
+        from cryptography.hazmat.primitives.ciphers.aead import AESGCM  # noqa: PLC0415
+        from cryptography.hazmat.primitives.kdf.hkdf import HKDF  # noqa: PLC0415
+
+        key = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=CURSOR_KEY_INFO).derive(secret)
+        self._aead = AESGCM(key)
 
     def encode(self, last_key: Mapping[str, str | int], *, scope: str) -> str:
         """The ``nextToken`` that resumes the list ``scope`` after ``last_key``."""
         if not _is_start_key(last_key):
             raise TypeError("a cursor key maps attribute names to str or int values")
         payload = json.dumps(last_key, separators=(",", ":"), sort_keys=True, ensure_ascii=False).encode()
-        token = base64.urlsafe_b64encode(VERSION + self._tag(scope, payload) + payload).rstrip(b"=").decode()
+        nonce = os.urandom(NONCE_BYTES)
+        sealed = self._aead.encrypt(nonce, payload, _associated_data(scope))
+        token = base64.urlsafe_b64encode(VERSION + nonce + sealed).rstrip(b"=").decode()
         if len(token) > MAX_TOKEN_CHARS:
             raise ValueError(f"the cursor would be longer than {MAX_TOKEN_CHARS} characters")
         return token
 
     def decode(self, token: str, *, scope: str) -> StartKey:
         """The LastEvaluatedKey in ``token`` if this codec made it for ``scope``; BadPagination if not."""
+        from cryptography.exceptions import InvalidTag  # noqa: PLC0415 - loaded with the AEAD already
+
         if len(token) > MAX_TOKEN_CHARS or not _TOKEN_PATTERN.fullmatch(token):
             raise CaError(catalog.BAD_PAGINATION, _INVALID_CURSOR)
         try:
@@ -85,21 +97,21 @@ class CursorCodec:
         # Only the canonical encoding is accepted, so no two tokens decode to the same bytes.
         if base64.urlsafe_b64encode(raw).rstrip(b"=").decode() != token:
             raise CaError(catalog.BAD_PAGINATION, _INVALID_CURSOR)
-        version, tag, payload = raw[:1], raw[1 : 1 + _TAG_BYTES], raw[1 + _TAG_BYTES :]
-        if version != VERSION or not hmac.compare_digest(tag, self._tag(scope, payload)):
+        version, nonce, sealed = raw[:1], raw[1 : 1 + NONCE_BYTES], raw[1 + NONCE_BYTES :]
+        if version != VERSION or len(sealed) < TAG_BYTES:
             raise CaError(catalog.BAD_PAGINATION, _INVALID_CURSOR)
         try:
-            last_key = json.loads(payload)
-        except ValueError:
+            last_key = json.loads(self._aead.decrypt(nonce, sealed, _associated_data(scope)))
+        except (InvalidTag, ValueError):
             raise CaError(catalog.BAD_PAGINATION, _INVALID_CURSOR) from None
         if not _is_start_key(last_key):
             raise CaError(catalog.BAD_PAGINATION, _INVALID_CURSOR)
         return dict(last_key)
 
-    def _tag(self, scope: str, payload: bytes) -> bytes:
-        scope_bytes = scope.encode()
-        message = VERSION + len(scope_bytes).to_bytes(4, "big") + scope_bytes + payload
-        return hmac.new(self._key, message, hashlib.sha256).digest()
+
+def _associated_data(scope: str) -> bytes:
+    scope_bytes = scope.encode()
+    return VERSION + len(scope_bytes).to_bytes(4, "big") + scope_bytes
 
 
 def _is_start_key(value: object) -> bool:
