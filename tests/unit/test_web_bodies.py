@@ -142,9 +142,13 @@ def test_an_escaped_surrogate_pair_is_the_character_it_encodes() -> None:
     assert post('{"a": "\\ud83d\\ude00"}')[::2] == (200, {"a": "\U0001f600"})
 
 
-def test_a_body_that_is_not_base64_although_the_event_says_so_is_4005() -> None:
+@pytest.mark.parametrize(
+    "body", ["not base64!", "e30=\u00e9", "\u00e9{}"], ids=["punctuation", "non-ASCII", "only"]
+)
+def test_a_body_that_is_not_base64_although_the_event_says_so_is_4005(body: str) -> None:
+    # A str of non-ASCII characters makes b64decode raise a plain ValueError: it was a 500.
     event = http_event("POST", "/v1/documents", headers={"content-type": "application/json"})
-    event["body"], event["isBase64Encoded"] = "not base64!", True
+    event["body"], event["isBase64Encoded"] = body, True
     response = handler(event, lambda_context())
     assert (response["statusCode"], json.loads(response["body"])["code"]) == (
         400,

@@ -20,7 +20,6 @@ before the resolver runs escapes: what is not a ``CaError`` is logged and answer
 from __future__ import annotations
 
 import base64
-import binascii
 import json
 import math
 import re
@@ -326,7 +325,7 @@ def _text(body: object, *, encoded: bool) -> str:
             if not body.isascii():
                 body.encode("utf-8")
             return body
-    except (binascii.Error, UnicodeError):
+    except ValueError:  # not base64 (binascii.Error, or a str of non-ASCII characters), or not UTF-8
         pass
     raise CaError(catalog.MALFORMED_BODY, "the body is not UTF-8 text")
 
