@@ -124,8 +124,9 @@ def stored_items(aws: LocalResources) -> list[dict[str, Any]]:
 
 def test_a_device_user_registers_reads_lists_and_deletes_a_key(api: Api, aws: LocalResources) -> None:
     key = ec_key()
+    made = int(time.time()) - 60
 
-    created = api.register(key)
+    created = api.post({"jwk": key.public, "proof": key.proof(api.sub("acme", "device"), "acme", iat=made)})
 
     assert created.status == 201, created.body
     kid = created.body["kid"]
@@ -150,6 +151,7 @@ def test_a_device_user_registers_reads_lists_and_deletes_a_key(api: Api, aws: Lo
         "kty": "EC",
         "expiresAt": created.body["expiresAt"],
         "possessionProven": True,
+        "proofIat": made,
     }
     (deleted,) = outbox_events(aws, "public_key.deleted")
     assert deleted["payload"] == {"tenant": "acme", "kid": kid, "owner": created.body["owner"]}
@@ -258,7 +260,8 @@ def test_an_item_written_expired_is_410(api: Api, aws: LocalResources) -> None:
 )
 def test_a_proof_by_the_key_registers_it(api: Api, aws: LocalResources, kind: str, alg: str) -> None:
     key = DeviceKey.generate(kind)
-    proof = key.proof(api.sub("acme", "device"), "acme", alg=alg)
+    made = int(time.time()) - 1
+    proof = key.proof(api.sub("acme", "device"), "acme", alg=alg, iat=made)
 
     created = api.post({"jwk": key.public, "proof": proof})
 
@@ -267,7 +270,7 @@ def test_a_proof_by_the_key_registers_it(api: Api, aws: LocalResources, kind: st
     assert created.body["owner"] == api.sub("acme", "device")
     assert api.get(created.body["kid"]).body == created.body
     (event,) = outbox_events(aws, "public_key.registered")
-    assert event["payload"]["possessionProven"] is True
+    assert (event["payload"]["possessionProven"], event["payload"]["proofIat"]) == (True, made)
 
 
 @dataclass(frozen=True)

@@ -143,6 +143,7 @@ def test_a_password_user_registers_a_key_for_the_default_lifetime(
                 "kty": "EC",
                 "expiresAt": key.expires_at,
                 "possessionProven": True,
+                "proofIat": int(START.timestamp()),
             },
         )
     ]

@@ -12,6 +12,7 @@ Rules:
   ``sub`` is the token's user and ``tenant`` the path's. A public key alone is anyone's to copy: without
   the proof, whoever saw it could register it first and block its owner (51051), or bind it to
   themselves. A missing, stale or foreign proof is 4002, checked after the key and before any write.
+  The ``public_key.registered`` event records it: ``possessionProven`` and the proof's ``proofIat``.
 - A key is read by its owner, or by any caller with ``Settings.key_reader_role`` (the identity
   provider's client, usually a service account); to anyone else it does not exist (5104045). An
   expired key is 51055 KeyExpired until its record is removed, some time after it expired.
@@ -96,7 +97,7 @@ class PublicKeyService:
             )
         accepted = self.policy().check(jwk)
         now = self.now()
-        _check_proof(proof, accepted, tenant=tenant, owner=owner, now=now)
+        proven_at = _check_proof(proof, accepted, tenant=tenant, owner=owner, now=now)
         now = now.replace(microsecond=0)
         key = PublicKey(
             tenant=tenant,
@@ -115,6 +116,7 @@ class PublicKeyService:
             "kty": key.kty,
             "expiresAt": key.expires_at,
             "possessionProven": True,  # events of keys registered before proofs were required lack it
+            "proofIat": proven_at,  # the proof's signed iat: when the caller showed they hold the key
         }
         self.repository.register(key, event=("public_key.registered", event))
         return key
@@ -177,8 +179,8 @@ class PublicKeyService:
         return moment
 
 
-def _check_proof(proof: str | None, key: PublicJwk, *, tenant: str, owner: str, now: datetime) -> None:
-    """4002 unless ``proof`` is a fresh key proof signed by ``key`` for ``owner`` in ``tenant``."""
+def _check_proof(proof: str | None, key: PublicJwk, *, tenant: str, owner: str, now: datetime) -> int:
+    """The ``iat`` of ``proof``, a fresh key proof signed by ``key`` for ``owner`` in ``tenant`` (else 4002)."""
     if proof is None:
         raise CaError(
             catalog.MALFORMED_FIELD,
@@ -201,6 +203,8 @@ def _check_proof(proof: str | None, key: PublicJwk, *, tenant: str, owner: str, 
             f"field 'proof': the proof is for another tenant: its tenant is "
             f"{catalog.echo(claims.get('tenant'))}, not {tenant!r}",
         )
+    iat: int = claims["iat"]  # verify_proof checked it is a whole number of seconds
+    return iat
 
 
 def _user(principal: Principal) -> str:
