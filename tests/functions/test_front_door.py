@@ -29,6 +29,17 @@ def whoami(load_function: Load, token: str, tenant: str = "acme") -> Answer:
     )
 
 
+def request_with(load_function: Load, token: str) -> Answer:
+    return call(
+        load_function("request_certificate"),
+        "POST",
+        "/v1/tenants/{tenant}/certificates",
+        params={"tenant": "acme"},
+        token=token,
+        body={"csr": make_csr()[0]},
+    )
+
+
 def problem(answer: Answer, status: int, entry: catalog.ErrorEntry) -> dict[str, Any]:
     assert answer.status == status, answer.body
     assert answer.headers["Content-Type"] == "application/problem+json"
@@ -99,14 +110,7 @@ def test_a_mistyped_claim_is_a_problem_never_a_500(
     status: int,
     entry: catalog.ErrorEntry | None,
 ) -> None:
-    answer = call(
-        load_function("request_certificate"),
-        "POST",
-        "/v1/tenants/{tenant}/certificates",
-        params={"tenant": "acme"},
-        token=forged_token(**claims),
-        body={"csr": make_csr()[0]},
-    )
+    answer = request_with(load_function, forged_token(**claims))
     if entry is None:  # an aud of odd types is not required here: the request goes on (no signer yet)
         problem(answer, 404, catalog.SIGNER_NOT_FOUND_FOR_TENANT)
         return
@@ -133,14 +137,7 @@ def test_identity_a_certificate_cannot_name_is_refused_when_requested(
     entry: catalog.ErrorEntry,
 ) -> None:
     issued_signer(load_function, token, ca)
-    answer = call(
-        load_function("request_certificate"),
-        "POST",
-        "/v1/tenants/{tenant}/certificates",
-        params={"tenant": "acme"},
-        token=forged_token(**claims),
-        body={"csr": make_csr()[0]},
-    )
+    answer = request_with(load_function, forged_token(**claims))
     problem(answer, 403, entry)
     assert outbox_events(ca, "certificate.requested") == []  # nothing accepted, nothing to fail later
 

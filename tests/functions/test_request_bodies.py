@@ -171,6 +171,18 @@ def test_whatever_the_body_the_answer_is_a_catalog_4xx_problem(
 # ---------------------------------------------------------------------------------------- encrypted bodies
 
 
+def send_as_device(load_function: Load, token: Token, **request: Any) -> Any:
+    """POST to request_certificate as the development device, with a raw body (``send``)."""
+    return send(
+        load_function("request_certificate"),
+        "POST",
+        ROUTE,
+        {"tenant": "acme"},
+        token=token("acme", "device"),
+        **request,
+    )
+
+
 def sealed(session: Session, plaintext: bytes, content_type: str = "application/json") -> dict[str, Any]:
     """Headers and body of an encrypted request whose plaintext is any bytes."""
     header = {"alg": "dir", "enc": "A256GCM", "kid": session.id, "cty": content_type}
@@ -205,14 +217,7 @@ def test_a_decrypted_body_gets_the_same_checks_and_an_encrypted_problem(
     session = create_session(load_function, token)
     before = items(aws)
 
-    answer = send(
-        load_function("request_certificate"),
-        "POST",
-        ROUTE,
-        {"tenant": "acme"},
-        token=token("acme", "device"),
-        **sealed(session, plaintext, content_type),
-    )
+    answer = send_as_device(load_function, token, **sealed(session, plaintext, content_type))
 
     problem, _ = opened(session, answer)  # the key is known: the problem comes back encrypted
     assert (answer.status, problem["code"]) == (entry.http_status, entry.code), problem
@@ -226,13 +231,8 @@ def test_an_encrypted_request_under_an_upper_case_json_type_is_accepted(
     session = create_session(load_function, token)
     plaintext = json.dumps({"csr": make_csr()[0]}).encode()
 
-    answer = send(
-        load_function("request_certificate"),
-        "POST",
-        ROUTE,
-        {"tenant": "acme"},
-        token=token("acme", "device"),
-        **sealed(session, plaintext, "Application/JSON; charset=utf-8"),
+    answer = send_as_device(
+        load_function, token, **sealed(session, plaintext, "Application/JSON; charset=utf-8")
     )
 
     accepted, _ = opened(session, answer)
@@ -268,14 +268,8 @@ def test_an_unexpected_error_in_authentication_is_a_logged_510500(
 ) -> None:
     monkeypatch.setattr(Authenticator, "authenticate", broken)
 
-    answer = send(
-        load_function("request_certificate"),
-        "POST",
-        ROUTE,
-        {"tenant": "acme"},
-        token=token("acme", "device"),
-        body=json.dumps({"csr": "x"}),
-        headers={"content-type": "application/json"},
+    answer = send_as_device(
+        load_function, token, body=json.dumps({"csr": "x"}), headers={"content-type": "application/json"}
     )
 
     assert_internal_error(answer.status, answer.headers, answer.body)
@@ -288,14 +282,7 @@ def test_an_unexpected_error_opening_a_session_is_a_plain_510500(
     session = create_session(load_function, token)
     monkeypatch.setattr(SessionKeyService, "open", broken)
 
-    answer = send(
-        load_function("request_certificate"),
-        "POST",
-        ROUTE,
-        {"tenant": "acme"},
-        token=token("acme", "device"),
-        **sealed(session, b'{"csr": "x"}'),
-    )
+    answer = send_as_device(load_function, token, **sealed(session, b'{"csr": "x"}'))
 
     assert_internal_error(answer.status, answer.headers, answer.body)  # the key is not known: plain
     assert logged == ["request failed before it was resolved"]
@@ -307,14 +294,7 @@ def test_an_unexpected_error_once_the_key_is_known_is_an_encrypted_510500(
     session = create_session(load_function, token)
     monkeypatch.setattr(EncryptedExchange, "decrypt_request", broken)
 
-    answer = send(
-        load_function("request_certificate"),
-        "POST",
-        ROUTE,
-        {"tenant": "acme"},
-        token=token("acme", "device"),
-        **sealed(session, b'{"csr": "x"}'),
-    )
+    answer = send_as_device(load_function, token, **sealed(session, b'{"csr": "x"}'))
 
     problem, _ = opened(session, answer)
     assert (answer.status, problem["code"]) == (500, catalog.INTERNAL_ERROR.code)
@@ -328,14 +308,7 @@ def test_an_unexpected_error_sealing_the_answer_is_a_plain_510500(
     session = create_session(load_function, token)
     monkeypatch.setattr(EncryptedExchange, "seal", broken)
 
-    answer = send(
-        load_function("request_certificate"),
-        "POST",
-        ROUTE,
-        {"tenant": "acme"},
-        token=token("acme", "device"),
-        **sealed(session, b'{"csr": "x"}'),
-    )
+    answer = send_as_device(load_function, token, **sealed(session, b'{"csr": "x"}'))
 
     assert_internal_error(answer.status, answer.headers, answer.body)
     assert logged == ["the answer could not be sealed"]
