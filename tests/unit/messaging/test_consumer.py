@@ -8,9 +8,10 @@ from datetime import UTC, datetime
 import pytest
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from astca.messaging.consumer import QueueConsumer
+from astca.consumers import QueueConsumer
 from astca.messaging.envelope import Envelope
-from astca.messaging.outbox import envelope_of, outbox_item
+from astca.messaging.relay import envelope_of
+from astca.storage.outbox import outbox_item
 from local.events import sqs_record
 from local.resources import LocalResources
 
@@ -50,7 +51,9 @@ def recorder() -> Recorder:
 
 @pytest.fixture
 def consumer(aws: LocalResources, recorder: Recorder) -> QueueConsumer:
-    return QueueConsumer("test-consumer", recorder, idempotency_table=aws.tables["IdempotencyTable"])
+    return QueueConsumer(
+        "test-consumer", recorder, idempotent=True, idempotency_table=aws.tables["IdempotencyTable"]
+    )
 
 
 def test_only_the_failed_messages_are_reported(

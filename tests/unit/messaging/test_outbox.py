@@ -10,9 +10,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from astca.messaging.outbox import OutboxWriter, envelope_of, outbox_item
-from astca.messaging.topics import ROUTES
+from astca.domain.events import ROUTES
+from astca.messaging.relay import envelope_of
 from astca.storage.dynamo import Table, deserialize
+from astca.storage.outbox import OutboxWriter, outbox_item
 
 NOW = datetime(2026, 11, 25, 12, 0, 0, tzinfo=UTC)
 json_values = st.recursive(

@@ -8,9 +8,11 @@ import boto3
 import pytest
 
 from astca import catalog
-from astca.catalog import CaError
-from astca.messaging.outbox import envelope_of, outbox_item
+from astca.domain.errors import Failed
 from astca.messaging.publisher import QueuePublisher
+from astca.messaging.relay import envelope_of
+from astca.outcomes import catalog_error
+from astca.storage.outbox import outbox_item
 from local.resources import LocalResources
 
 ENVELOPE = envelope_of(
@@ -27,10 +29,11 @@ def test_publishes_the_envelope_with_its_routing_key(aws: LocalResources) -> Non
     assert message["MessageAttributes"]["routingKey"]["StringValue"] == "signer.issued"
 
 
-def test_a_failed_send_is_kafka_error(aws: LocalResources) -> None:
+def test_a_failed_send_is_a_typed_failure_of_sqs_and_kafka_error_at_the_edge(aws: LocalResources) -> None:
     gone = aws.queues["CaEventsQueue"]
     boto3.client("sqs").delete_queue(QueueUrl=gone)
-    with pytest.raises(CaError) as raised:
+    with pytest.raises(Failed) as raised:
         QueuePublisher().publish(gone, ENVELOPE)
-    assert raised.value.entry is catalog.KAFKA_ERROR
+    assert raised.value.service == "sqs"
+    assert catalog_error(raised.value).entry is catalog.KAFKA_ERROR
     assert ENVELOPE.id in raised.value.detail

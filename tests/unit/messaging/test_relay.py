@@ -6,12 +6,11 @@ from datetime import UTC, datetime
 
 import pytest
 
-from astca import catalog
-from astca.catalog import CaError
+from astca.domain.errors import Invalid
 from astca.messaging.envelope import Envelope
-from astca.messaging.outbox import outbox_item
-from astca.messaging.relay import OutboxRelay
+from astca.messaging.relay import UNKNOWN_ROUTING_KEY, OutboxRelay
 from astca.settings import Settings
+from astca.storage.outbox import outbox_item
 
 SETTINGS = Settings(
     table_name="astca-table",
@@ -58,8 +57,8 @@ def test_routes_by_routing_key(key: str, queue: str) -> None:
 def test_unknown_routing_key_is_51050010_and_sends_nothing(key: str) -> None:
     publisher = RecordingPublisher()
     item = {**outbox_item("signer.requested", {}, now=NOW), "routingKey": key}
-    with pytest.raises(CaError) as raised:
+    with pytest.raises(Invalid) as raised:
         OutboxRelay(SETTINGS, publisher).relay(item)
-    assert raised.value.entry is catalog.UNKNOWN_TOPIC_ROUTING_KEY
+    assert raised.value.subject == UNKNOWN_ROUTING_KEY
     assert repr(key) in raised.value.detail
     assert publisher.sent == []

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from astca import catalog
-from astca.catalog import CaError
+from astca.domain.errors import Failed
 from astca.storage.dynamo import ConditionFailed, Table, TransactionCancelled
 from astca.storage.filters import FieldType, FilterField, FilterSpec, parse_filter
 
@@ -82,9 +81,9 @@ def test_query_pages_in_key_order_and_filters(table: Table) -> None:
     assert [item["SK"] for item in issued] == ["S#1", "S#3"]
 
 
-def test_any_other_client_failure_is_db_error(table: Table) -> None:
-    with pytest.raises(CaError) as raised:
+def test_any_other_client_failure_is_a_typed_failure_of_dynamodb(table: Table) -> None:
+    with pytest.raises(Failed) as raised:
         Table("no-such-table").get("TENANT#a", "X")
-    assert raised.value.entry is catalog.DB_ERROR
+    assert raised.value.service == "dynamodb"
     assert "GetItem" in raised.value.detail
     assert "ResourceNotFoundException" in raised.value.detail

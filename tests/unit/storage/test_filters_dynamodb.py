@@ -1,4 +1,4 @@
-"""DynamoDB (moto) and ``Filter.matches`` keep the same items for every generated filter.
+"""DynamoDB (moto) and the tests' evaluator (``filter_evaluation.matches``) keep the same items for every filter.
 
 Items hold each field with its own type or not at all: moto raises, where DynamoDB answers false, on an
 order comparison between types, and takes BOOL true for the number 1, so mistyped attributes are
@@ -20,6 +20,7 @@ from moto import mock_aws
 from astca.ids import new_ulid
 from astca.storage.dynamo import deserialize, serialize
 from astca.storage.filters import MAX_DEPTH, parse_filter
+from tests.unit.storage.filter_evaluation import matches
 from tests.unit.storage.filter_strategies import SPEC, Tree, depth, items, render, trees
 
 REGION = "eu-central-1"
@@ -79,4 +80,4 @@ def test_dynamodb_keeps_exactly_the_items_that_match(
     )
 
     kept = [deserialize(item)["SK"] for item in response["Items"]]
-    assert kept == [f"ITEM#{index:02}" for index, item in enumerate(stored) if parsed.matches(item)]
+    assert kept == [f"ITEM#{index:02}" for index, item in enumerate(stored) if matches(parsed, item)]

@@ -23,9 +23,11 @@ from moto import mock_aws
 
 from astca import catalog, settings
 from astca.catalog import CaError
+from astca.domain.errors import Failed, Invalid
 from astca.ids import new_ulid
+from astca.services.lists import parse_limit
 from astca.storage import pagination
-from astca.storage.pagination import MAX_TOKEN_CHARS, CursorCodec, cursor_codec, parse_limit
+from astca.storage.pagination import CURSOR, MAX_TOKEN_CHARS, CursorCodec, cursor_codec
 
 KEY = bytes(range(32))
 SCOPE = "TENANT#acme|SIGNER#|"
@@ -41,10 +43,10 @@ start_keys = st.dictionaries(
 scopes = st.text(max_size=60)
 
 
-def _bad_pagination(token: str, scope: str = SCOPE, codec: CursorCodec = CODEC) -> CaError:
-    with pytest.raises(CaError) as raised:
+def _bad_pagination(token: str, scope: str = SCOPE, codec: CursorCodec = CODEC) -> Invalid:
+    with pytest.raises(Invalid) as raised:
         codec.decode(token, scope=scope)
-    assert raised.value.entry is catalog.BAD_PAGINATION
+    assert raised.value.subject == CURSOR
     assert raised.value.detail == "nextToken is not valid for this list"
     return raised.value
 
@@ -303,9 +305,9 @@ def test_a_secret_that_cannot_key_cursors_is_an_internal_error_that_never_shows_
     logged: list[tuple[str, dict[str, Any]]] = []
     monkeypatch.setattr(pagination.logger, "error", lambda message, extra: logged.append((message, extra)))
     name = f"cursor-{new_ulid()}" if secret == "missing" else new_secret("hunter2")
-    with pytest.raises(CaError) as raised:
+    with pytest.raises(Failed) as raised:
         cursor_codec(name)
-    assert raised.value.entry is catalog.INTERNAL_ERROR
+    assert raised.value.service == "secretsmanager"
     assert raised.value.detail == "pagination is unavailable: the cursor key cannot be loaded"
     [(message, extra)] = logged
     assert message == "cannot key the pagination cursors"

@@ -1,11 +1,10 @@
-"""Sends messages to SQS queues; a failed send is 5105002 KafkaError (the catalog's name, SQS transport)."""
+"""Sends messages to SQS queues; a failed send is ``Transient`` or ``Failed`` "sqs" (KafkaError at the edges)."""
 
 from __future__ import annotations
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from astca import aws, catalog
-from astca.catalog import CaError
+from astca import aws
 from astca.messaging.envelope import Envelope
 
 
@@ -20,8 +19,5 @@ class QueuePublisher:
                 MessageBody=envelope.to_json(),
                 MessageAttributes={"routingKey": {"DataType": "String", "StringValue": envelope.routing_key}},
             )
-        except ClientError as exc:
-            code = exc.response.get("Error", {}).get("Code", "")
-            raise CaError(catalog.KAFKA_ERROR, f"sending event {envelope.id} failed ({code})") from exc
-        except BotoCoreError as exc:
-            raise CaError(catalog.KAFKA_ERROR, f"sending event {envelope.id} failed (no answer)") from exc
+        except (ClientError, BotoCoreError) as exc:
+            raise aws.failure("sqs", f"sending event {envelope.id}", exc) from exc

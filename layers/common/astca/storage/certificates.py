@@ -2,14 +2,16 @@
 
 - accept: one transaction of a ConditionCheck that the tenant's current signer is ISSUED, the
   PENDING record and the certificate.requested event. A failed check returns the pointer as it
-  was, which names the error (no signer, not yet issued, revoked). A renewal also marks the
+  was: ``PreconditionFailed("signer", state=...)`` carries the state it found (None: no signer),
+  which ``services.active_signer`` turns into its answer. A renewal also marks the
   certificate it renews ``supersededBy`` the new request, on condition that nothing superseded it
   before: a certificate renews once, however many copies of it or races there are.
 - record_issued: one transaction of PENDING -> ISSUED (the claim: a redelivered or concurrent
   issuance finds it no longer PENDING), the signer's issued count (conditional on it still being
   ISSUED) and the certificate.issued event.
 - deliver: one conditional update ISSUED -> DELIVERED that returns the old item, so exactly one
-  caller gets the certificate; a refusal returns the item, which names the error.
+  caller gets the certificate; a refusal returns the item: ``NotFound``, or ``PreconditionFailed``
+  with the state found.
 
 Items: ``TENANT#{t}`` / ``CERT#{id}``; once issued also ``GSI1PK = ISSUER#{t}#{sha256(issuer DER)}``,
 ``GSI1SK = SERIAL#{hex}``. GSI1 projects only the profile, the signer and the certificate (the rest
@@ -20,35 +22,44 @@ week; a delivered certificate stays until it expires.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
-from astca import catalog, clock
-from astca.catalog import CaError
-from astca.storage.certificate_records import (
-    CertificateRecord,
-    CertificateState,
-    IssuedCertificate,
-    issuer_key,
-    serial_key,
-)
+from astca import clock
+from astca.domain.certificates import CertificateRecord, CertificateState, IssuedCertificate
+from astca.domain.errors import NotFound, PreconditionFailed
+from astca.domain.events import Event
+from astca.domain.signers import SignerState
+from astca.storage import items
 from astca.storage.dynamo import ConditionFailed, Item, TransactionCancelled
-from astca.storage.signer_records import SignerState
 from astca.storage.signers import POINTER_SK, usage_sk
-from astca.storage.tenancy import Event, TenantRepository
+from astca.storage.tenancy import TenantRepository
 
 CERT_PREFIX = "CERT#"
 DELIVERY_WINDOW = timedelta(days=7)
+SUPERSEDED = "SUPERSEDED"  # the state a renewal finds on a certificate renewed before
+
+
+def issuer_key(tenant: str, issuer_name_der: bytes) -> str:
+    """The GSI1 partition of certificates of one issuer in one tenant (tenants never share a partition)."""
+    return f"ISSUER#{tenant}#{hashlib.sha256(issuer_name_der).hexdigest()}"
+
+
+def serial_key(serial_hex: str) -> str:
+    """The GSI1 sort key of a serial number (lower-case hex without leading zeros)."""
+    return f"SERIAL#{int(serial_hex, 16):x}"
 
 
 class CertificateRepository(TenantRepository):
     """Certificate requests, their certificates and their one delivery."""
 
     def accept(self, record: CertificateRecord, *, event: Event) -> None:
-        """Store a PENDING request if the tenant's current signer is ISSUED (5104043, 51030, 51041 otherwise).
+        """Store a PENDING request if the tenant's current signer is ISSUED (``PreconditionFailed`` "signer" otherwise).
 
-        A renewal (``record.renewal_of``) supersedes the certificate it renews, once (510401 if renewed before).
+        A renewal (``record.renewal_of``) supersedes the certificate it renews, once (``PreconditionFailed``
+        SUPERSEDED if renewed before).
         """
         pointer_check = self.table.check_op(
             self.pk(record.tenant),
@@ -75,17 +86,19 @@ class CertificateRepository(TenantRepository):
             self.table.transact(operations)
         except TransactionCancelled as cancelled:
             if cancelled.failed_at(0):
-                raise _signer_unusable(record.tenant, cancelled.items[0]) from cancelled
+                state = (cancelled.items[0] or {}).get("currentState")
+                raise PreconditionFailed(
+                    "signer", f"the current signer of tenant {record.tenant} is {state}", state=state
+                ) from cancelled
             if cancelled.failed_at(3):
                 renewed_by = (cancelled.items[3] or {}).get("supersededBy")
-                raise CaError(
-                    catalog.UNAUTHORIZED,
+                raise PreconditionFailed(
+                    "certificate",
                     f"certificate {record.renewal_of} was renewed already (by certificate {renewed_by}): "
                     "a certificate renews once; renew from the newest one",
+                    state=SUPERSEDED,
                 ) from cancelled
-            raise CaError(
-                catalog.DB_ERROR, f"request not stored ({', '.join(cancelled.reasons)})"
-            ) from cancelled
+            raise cancelled.outcome("certificate request") from cancelled
 
     def deliver(self, tenant: str, certificate_id: str, user_id: str, *, now: datetime) -> CertificateRecord:
         """ISSUED -> DELIVERED for the user who requested it, once; the record as it was issued."""
@@ -107,19 +120,19 @@ class CertificateRepository(TenantRepository):
             )
         except ConditionFailed as refused:
             raise _not_deliverable(tenant, certificate_id, user_id, refused.item) from refused
-        return CertificateRecord.from_item(old)
+        return items.from_item(CertificateRecord, old)
 
     def get(self, tenant: str, certificate_id: str) -> CertificateRecord | None:
         """A request of the tenant, or None."""
         item = self.table.get(self.pk(tenant), f"{CERT_PREFIX}{certificate_id}")
-        return CertificateRecord.from_item(item) if item else None
+        return items.from_item(CertificateRecord, item) if item else None
 
     def find(self, tenant: str, issuer_name_der: bytes, serial_hex: str) -> IssuedCertificate | None:
         """The issued certificate of ``issuer`` and ``serial`` in the tenant (one GSI read), or None."""
-        items, _ = self.table.query(
+        found, _ = self.table.query(
             index="GSI1", pk=issuer_key(tenant, issuer_name_der), sk=serial_key(serial_hex), limit=1
         )
-        return IssuedCertificate.from_index_item(items[0]) if items else None
+        return _indexed(found[0]) if found else None
 
     def record_issued(
         self,
@@ -134,7 +147,7 @@ class CertificateRepository(TenantRepository):
     ) -> bool:
         """PENDING -> ISSUED with the certificate, counted on the signer; False if no longer PENDING.
 
-        51041 SignerRevoked when the signer left ISSUED (revoked or deleted) meanwhile.
+        ``PreconditionFailed`` "signer" when the signer left ISSUED (revoked or deleted) meanwhile.
         """
         stamp = clock.rfc3339(now)
         certificate_op = self.table.update_op(
@@ -173,12 +186,11 @@ class CertificateRepository(TenantRepository):
             if cancelled.failed_at(0):
                 return False
             if cancelled.failed_at(1):
-                raise CaError(
-                    catalog.SIGNER_REVOKED, f"signer {signer_id} was revoked or deleted"
+                state = (cancelled.items[1] or {}).get("state", SignerState.REVOKED.value)
+                raise PreconditionFailed(
+                    "signer", f"signer {signer_id} was revoked or deleted", state=state
                 ) from cancelled
-            raise CaError(
-                catalog.DB_ERROR, f"issuance not stored ({', '.join(cancelled.reasons)})"
-            ) from cancelled
+            raise cancelled.outcome("issuance") from cancelled
         return True
 
     def record_failed(self, record: CertificateRecord, *, reason: str, now: datetime, event: Event) -> bool:
@@ -201,45 +213,41 @@ class CertificateRepository(TenantRepository):
         except TransactionCancelled as cancelled:
             if cancelled.failed_at(0):
                 return False
-            raise CaError(
-                catalog.DB_ERROR, f"failure not stored ({', '.join(cancelled.reasons)})"
-            ) from cancelled
+            raise cancelled.outcome("failure") from cancelled
         return True
 
     def _item(self, record: CertificateRecord) -> Item:
-        created = clock.parse_rfc3339(record.created_at)
         return {
             "PK": self.pk(record.tenant),
             "SK": f"{CERT_PREFIX}{record.id}",
-            **record.to_item(),
-            "expiresAtEpoch": int((created + DELIVERY_WINDOW).timestamp()),
+            "type": "certificate",
+            **items.to_item(record),
+            "expiresAtEpoch": int((record.created_at + DELIVERY_WINDOW).timestamp()),
         }
 
 
-def _signer_unusable(tenant: str, pointer: Mapping[str, Any] | None) -> CaError:
-    state = (pointer or {}).get("currentState")
-    if state == SignerState.PENDING.value:
-        return CaError(catalog.SIGNER_NOT_YET_ISSUED, f"the signer of tenant {tenant} is not issued yet")
-    if state == SignerState.REVOKED.value:
-        return CaError(catalog.SIGNER_REVOKED, f"the current signer of tenant {tenant} is revoked")
-    return CaError(catalog.SIGNER_NOT_FOUND_FOR_TENANT, f"tenant {tenant} has no usable signer")
+def _indexed(item: Mapping[str, Any]) -> IssuedCertificate:
+    """The certificate of a GSI1 item (id, tenant and serial come from its keys)."""
+    return IssuedCertificate(
+        tenant=str(item["PK"]).removeprefix("TENANT#"),
+        id=str(item["SK"]).removeprefix(CERT_PREFIX),
+        serial=str(item["GSI1SK"]).removeprefix("SERIAL#"),
+        profile=item["profile"],
+        signer_id=item["signerId"],
+        certificate=bytes(item["certificate"]),
+    )
 
 
 def _not_deliverable(
     tenant: str, certificate_id: str, user_id: str, item: Mapping[str, Any] | None
-) -> CaError:
+) -> NotFound | PreconditionFailed:
     if item is None or item.get("userId") != user_id:
-        return CaError(catalog.CERTIFICATE_NOT_FOUND, f"tenant {tenant} has no certificate {certificate_id}")
+        return NotFound("certificate", f"tenant {tenant} has no certificate {certificate_id}")
     state = item.get("state")
     if state == CertificateState.PENDING.value:
-        return CaError(
-            catalog.NOT_YET_SIGNED, f"certificate {certificate_id} is not signed yet; retry shortly"
-        )
-    if state == CertificateState.FAILED.value:
-        return CaError(
-            catalog.ISSUANCE_FAILED,
-            f"certificate {certificate_id} was not issued: {item.get('failureReason')}",
-        )
-    return CaError(
-        catalog.ALREADY_DELIVERED, f"certificate {certificate_id} was delivered at {item.get('deliveredAt')}"
-    )
+        detail = f"certificate {certificate_id} is not signed yet; retry shortly"
+    elif state == CertificateState.FAILED.value:
+        detail = f"certificate {certificate_id} was not issued: {item.get('failureReason')}"
+    else:
+        detail = f"certificate {certificate_id} was delivered at {item.get('deliveredAt')}"
+    return PreconditionFailed("certificate", detail, state=state)

@@ -2,8 +2,9 @@
 
 Repositories build on ``Table``. A failed condition surfaces as ``ConditionFailed`` (with the item
 as it was, when DynamoDB returns it) and a cancelled transaction as ``TransactionCancelled`` with
-one reason per item, so repositories can turn them into catalog errors. Every other client failure
-is 5105001 DbError: nothing above this module knows botocore.
+one reason per item, so repositories can say what they mean for their records. Every other client
+failure is a ``Transient`` or ``Failed`` outcome of "dynamodb" (``astca.aws.failure``): nothing above
+this module knows botocore.
 """
 
 from __future__ import annotations
@@ -16,8 +17,8 @@ from typing import TYPE_CHECKING, Any
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import BotoCoreError, ClientError
 
-from astca import aws, catalog
-from astca.catalog import CaError
+from astca import aws
+from astca.domain.errors import Conflict, DomainError, Failed, Transient
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.type_defs import TransactWriteItemTypeDef
@@ -49,6 +50,15 @@ class TransactionCancelled(Exception):
     def failed_at(self, index: int) -> bool:
         """Whether the condition of the item at ``index`` failed."""
         return index < len(self.reasons) and self.reasons[index] == "ConditionalCheckFailed"
+
+    def outcome(self, subject: str) -> DomainError:
+        """What a cancellation that no condition explains means: a conflict, throttling, or a failure."""
+        detail = f"{subject} transaction cancelled ({', '.join(self.reasons)})"
+        if "TransactionConflict" in self.reasons:
+            return Conflict(subject, detail)
+        if "ThrottlingError" in self.reasons or "ProvisionedThroughputExceeded" in self.reasons:
+            return Transient("dynamodb", detail)
+        return Failed("dynamodb", detail)
 
 
 def serialize(item: Mapping[str, Any]) -> dict[str, Any]:
@@ -83,7 +93,7 @@ def _plain(value: Any) -> Any:
 
 @contextmanager
 def db_errors(operation: str) -> Iterator[None]:
-    """Turn client failures into ConditionFailed, TransactionCancelled or 5105001 DbError."""
+    """Turn client failures into ConditionFailed, TransactionCancelled, Transient or Failed."""
     try:
         yield
     except ClientError as exc:
@@ -98,9 +108,9 @@ def db_errors(operation: str) -> Iterator[None]:
                 [reason.get("Code", "None") for reason in cancellations],
                 [deserialize(reason["Item"]) if reason.get("Item") else None for reason in cancellations],
             ) from exc
-        raise CaError(catalog.DB_ERROR, f"database operation {operation} failed ({code})") from exc
+        raise aws.failure("dynamodb", f"database operation {operation}", exc) from exc
     except BotoCoreError as exc:
-        raise CaError(catalog.DB_ERROR, f"database operation {operation} failed (no answer)") from exc
+        raise aws.failure("dynamodb", f"database operation {operation}", exc) from exc
 
 
 class Table:

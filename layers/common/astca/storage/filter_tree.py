@@ -1,4 +1,4 @@
-"""The filter language's model: field types and specs, the expression tree, its DynamoDB and Python forms.
+"""The filter language's model: field types and specs, the expression tree and its DynamoDB form.
 
 ``astca.storage.filters`` parses text into these; its docstring describes the language and its semantics.
 """
@@ -6,13 +6,10 @@
 from __future__ import annotations
 
 import hashlib
-import operator
 import re
-from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from decimal import Decimal
 from enum import StrEnum
-from typing import Any, Literal, NamedTuple
+from typing import Literal, NamedTuple
 
 type Value = str | int | bool
 type Node = Comparison | Junction | Not
@@ -37,14 +34,6 @@ OPERATORS: dict[FieldType, tuple[str, ...]] = {
     FieldType.ENUM: ("eq", "ne"),
 }
 KEYWORDS = frozenset({"and", "or", "not", "true", "false", *OPERATORS[FieldType.STRING]})
-_COMPARE: dict[str, Callable[[Any, Any], bool]] = {
-    "eq": operator.eq,
-    "gt": operator.gt,
-    "ge": operator.ge,
-    "lt": operator.lt,
-    "le": operator.le,
-    "begins_with": str.startswith,
-}
 _DYNAMODBOPERATORS = {"eq": "=", "gt": ">", "ge": ">=", "lt": "<", "le": "<="}
 
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
@@ -122,13 +111,6 @@ class Comparison:
             literal = str(self.value).lower()  # true, false or the integer
         return f"{self.field.name} {self.op} {literal}"
 
-    def matches(self, item: Mapping[str, Any]) -> bool:
-        """Whether ``item`` satisfies this comparison."""
-        if self.op == "ne":
-            return not Comparison(self.field, "eq", self.value).matches(item)
-        actual = item.get(self.field.item_attribute)
-        return _same_type(actual, self.value) and _COMPARE[self.op](actual, self.value)
-
     def expression(self, placeholders: _Placeholders) -> str:
         """This comparison as DynamoDB condition syntax, with placeholders for the name and the value."""
         name, value = placeholders.name(self.field.item_attribute), placeholders.value(self.value)
@@ -150,10 +132,6 @@ class Junction:
         """The canonical text of this junction."""
         return f" {self.word} ".join(_operand(term) for term in self.terms)
 
-    def matches(self, item: Mapping[str, Any]) -> bool:
-        """Whether ``item`` satisfies all terms (``and``) or any (``or``)."""
-        return (all if self.word == "and" else any)(term.matches(item) for term in self.terms)
-
     def expression(self, placeholders: _Placeholders) -> str:
         """This junction as DynamoDB condition syntax."""
         return f" {self.word.upper()} ".join(_operand_expression(term, placeholders) for term in self.terms)
@@ -169,10 +147,6 @@ class Not:
         """The canonical text of this negation."""
         return "not " + _operand(self.term)
 
-    def matches(self, item: Mapping[str, Any]) -> bool:
-        """Whether ``item`` fails the term."""
-        return not self.term.matches(item)
-
     def expression(self, placeholders: _Placeholders) -> str:
         """This negation as DynamoDB condition syntax."""
         expression = self.term.expression(placeholders)
@@ -183,7 +157,7 @@ class Not:
 
 @dataclass(frozen=True)
 class Filter:
-    """A parsed filter, evaluated in Python by ``matches`` or handed to DynamoDB by ``to_dynamodb``."""
+    """A parsed filter, handed to DynamoDB by ``to_dynamodb``."""
 
     root: Node
 
@@ -193,10 +167,6 @@ class Filter:
     def fingerprint(self) -> str:
         """A stable digest of the filter's canonical text, the same however the filter was written."""
         return hashlib.sha256(str(self).encode()).hexdigest()[:32]
-
-    def matches(self, item: Mapping[str, Any]) -> bool:
-        """Whether the plain ``item`` passes the filter, as DynamoDB would decide."""
-        return self.root.matches(item)
 
     def to_dynamodb(self) -> DynamoDbFilter:
         """The filter as a FilterExpression; user text only ever appears among the values."""
@@ -213,11 +183,3 @@ def _operand_expression(node: Node, placeholders: _Placeholders) -> str:
     # Only where needed: DynamoDB refuses redundant parentheses such as "((a))".
     expression = node.expression(placeholders)
     return f"({expression})" if isinstance(node, Junction) else expression
-
-
-def _same_type(actual: object, expected: Value) -> bool:
-    if isinstance(expected, bool):
-        return isinstance(actual, bool)
-    if isinstance(expected, int):
-        return isinstance(actual, int | float | Decimal) and not isinstance(actual, bool)
-    return isinstance(actual, str)

@@ -18,9 +18,10 @@ and a field's type decides the operators and literals it takes:
 
 Stored timestamps are RFC 3339 UTC to the second (``astca.clock.rfc3339``), so a filter's timestamp is
 normalised to that form, where string order is time order; one with a non-zero fraction of a second is
-refused rather than silently rounded. Semantics, the same in DynamoDB and in ``Filter.matches``: a
-comparison with a missing attribute, or with one of another type, is false, and ``ne`` is ``not eq``
-(so true for those). Strings compare by code point, which is UTF-8 byte order, DynamoDB's order.
+refused rather than silently rounded. Semantics, DynamoDB's (the tests hold it to these words with an
+evaluator of their own): a comparison with a missing attribute, or with one of another type, is false,
+and ``ne`` is ``not eq`` (so true for those). Strings compare by code point, which is UTF-8 byte order,
+DynamoDB's order.
 
 A filter is at most 512 characters and nests parentheses and ``not`` at most 8 deep. It becomes a
 FilterExpression of placeholders (``#f0``, ``:v0``), so no caller text is ever part of the expression;
@@ -36,8 +37,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from astca import catalog, clock
-from astca.catalog import CaError
+from astca import clock
+from astca.domain.errors import Invalid
 from astca.storage.filter_tree import (
     KEYWORDS,
     OPERATORS,
@@ -68,6 +69,8 @@ __all__ = [
     "parse_filter",
 ]
 
+FILTER = "filter"  # the subject of every Invalid this module raises
+
 MAX_FILTER_CHARS = 512
 MAX_DEPTH = 8
 MAX_INT = 2**63 - 1
@@ -90,11 +93,11 @@ _SERVICE_TIMESTAMP = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[
 
 
 def parse_filter(text: str | None, spec: FilterSpec) -> Filter | None:
-    """The filter written in ``text`` over the fields of ``spec``; None if blank, BadFilter if invalid."""
+    """The filter written in ``text`` over the fields of ``spec``; None if blank, ``Invalid`` "filter" if invalid."""
     if text is None:
         return None
     if len(text) > MAX_FILTER_CHARS:
-        raise CaError(catalog.BAD_FILTER, f"filter is longer than {MAX_FILTER_CHARS} characters")
+        raise Invalid(FILTER, f"filter is longer than {MAX_FILTER_CHARS} characters")
     try:
         text.encode()
     except UnicodeEncodeError as exc:
@@ -260,5 +263,5 @@ def _timestamp(literal: str, token: _Token) -> str:
     return normalised
 
 
-def _error(problem: str, position: int) -> CaError:
-    return CaError(catalog.BAD_FILTER, f"{problem} at position {position}")
+def _error(problem: str, position: int) -> Invalid:
+    return Invalid(FILTER, f"{problem} at position {position}")

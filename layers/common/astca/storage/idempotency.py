@@ -1,9 +1,9 @@
 """Requests made once per ``Idempotency-Key``: Powertools Idempotency on the idempotency table.
 
 A repeated key with the same request answers what the first one answered (for 24 hours); the same
-key with a different request is 5104002 MalformedField; a repeat while the first is still running
-is 510503 ServiceUnavailable with Retry-After. Only requests that carry the header pay the extra
-round trips.
+key with a different request is ``Conflict`` "idempotency key"; a repeat while the first is still
+running is ``PreconditionFailed`` with state IN_PROGRESS (the service answers 503 with Retry-After).
+Only requests that carry the header pay the extra round trips.
 """
 
 from __future__ import annotations
@@ -23,11 +23,12 @@ from aws_lambda_powertools.utilities.idempotency.exceptions import (
     IdempotencyValidationError,
 )
 
-from astca import catalog
-from astca.catalog import CaError
+from astca.domain.errors import Conflict, PreconditionFailed, Transient
 from astca.settings import get_settings
 
 KEY_TTL_SECONDS = 24 * 3600
+IDEMPOTENCY_KEY = "idempotency key"  # the subject of what this module raises
+IN_PROGRESS = "IN_PROGRESS"
 CONFIG = IdempotencyConfig(
     event_key_jmespath="key", payload_validation_jmespath="request", expires_after_seconds=KEY_TTL_SECONDS
 )
@@ -50,15 +51,15 @@ def once(key: str, request: Mapping[str, Any], run: Callable[[], dict[str, Any]]
     try:
         result: dict[str, Any] = guarded(call={"key": key, "request": dict(request)})
     except IdempotencyValidationError:
-        raise CaError(
-            catalog.MALFORMED_FIELD, "header 'Idempotency-Key' was already used with a different request"
+        raise Conflict(
+            IDEMPOTENCY_KEY, "header 'Idempotency-Key' was already used with a different request"
         ) from None
     except IdempotencyAlreadyInProgressError:
-        raise CaError(
-            catalog.SERVICE_UNAVAILABLE,
+        raise PreconditionFailed(
+            IDEMPOTENCY_KEY,
             "a request with this Idempotency-Key is still being processed; retry shortly",
-            headers={"Retry-After": "1"},
+            state=IN_PROGRESS,
         ) from None
     except IdempotencyPersistenceLayerError as exc:
-        raise CaError(catalog.DB_ERROR, "the idempotency record could not be read or written") from exc
+        raise Transient("dynamodb", "the idempotency record could not be read or written") from exc
     return result

@@ -10,7 +10,8 @@ expire, being positions rather than grants (every request is authorised on its o
 secret invalidates the cursors in flight, as does a new format ``VERSION``: their clients start the
 list over. The AEAD is imported when a codec is made, so functions that never page never load it.
 
-Anything wrong with a ``limit`` or ``nextToken`` is 5104003 BadPagination.
+A ``nextToken`` that is not one of ours for this list is ``Invalid`` "cursor"; a cursor key that cannot
+be loaded is ``Failed`` "secretsmanager".
 """
 
 from __future__ import annotations
@@ -25,11 +26,10 @@ from collections.abc import Mapping
 from aws_lambda_powertools import Logger
 from botocore.exceptions import BotoCoreError
 
-from astca import catalog, settings
-from astca.catalog import CaError
+from astca import settings
+from astca.domain.errors import Failed, Invalid
 
-DEFAULT_LIMIT = 25
-MAX_LIMIT = 100
+CURSOR = "cursor"  # the subject of every Invalid this module raises
 MAX_TOKEN_CHARS = 2048
 MIN_KEY_BYTES = 32
 SECRET_MAX_AGE_SECONDS = 300
@@ -38,25 +38,12 @@ CURSOR_KEY_INFO = b"astca pagination cursor v2"
 NONCE_BYTES = 12
 TAG_BYTES = 16
 
-_LIMIT_PATTERN = re.compile(r"[0-9]{1,3}")
 _TOKEN_PATTERN = re.compile(r"[A-Za-z0-9_-]+")
 _INVALID_CURSOR = "nextToken is not valid for this list"
 
 StartKey = dict[str, str | int]
 
 logger = Logger()
-
-
-def parse_limit(raw: str | None, default: int = DEFAULT_LIMIT) -> int:
-    """The page size asked for by the ``limit`` query parameter (``default`` when absent)."""
-    if raw is None:
-        return default
-    if not _LIMIT_PATTERN.fullmatch(raw) or not 1 <= int(raw) <= MAX_LIMIT:
-        shown = raw if len(raw) <= 20 else raw[:20] + "..."
-        raise CaError(
-            catalog.BAD_PAGINATION, f"limit must be a whole number from 1 to {MAX_LIMIT}, got {shown!r}"
-        )
-    return int(raw)
 
 
 class CursorCodec:
@@ -85,27 +72,27 @@ class CursorCodec:
         return token
 
     def decode(self, token: str, *, scope: str) -> StartKey:
-        """The LastEvaluatedKey in ``token`` if this codec made it for ``scope``; BadPagination if not."""
+        """The LastEvaluatedKey in ``token`` if this codec made it for ``scope``; ``Invalid`` if not."""
         from cryptography.exceptions import InvalidTag  # noqa: PLC0415 - loaded with the AEAD already
 
         if len(token) > MAX_TOKEN_CHARS or not _TOKEN_PATTERN.fullmatch(token):
-            raise CaError(catalog.BAD_PAGINATION, _INVALID_CURSOR)
+            raise Invalid(CURSOR, _INVALID_CURSOR)
         try:
             raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
         except binascii.Error:
-            raise CaError(catalog.BAD_PAGINATION, _INVALID_CURSOR) from None
+            raise Invalid(CURSOR, _INVALID_CURSOR) from None
         # Only the canonical encoding is accepted, so no two tokens decode to the same bytes.
         if base64.urlsafe_b64encode(raw).rstrip(b"=").decode() != token:
-            raise CaError(catalog.BAD_PAGINATION, _INVALID_CURSOR)
+            raise Invalid(CURSOR, _INVALID_CURSOR)
         version, nonce, sealed = raw[:1], raw[1 : 1 + NONCE_BYTES], raw[1 + NONCE_BYTES :]
         if version != VERSION or len(sealed) < TAG_BYTES:
-            raise CaError(catalog.BAD_PAGINATION, _INVALID_CURSOR)
+            raise Invalid(CURSOR, _INVALID_CURSOR)
         try:
             last_key = json.loads(self._aead.decrypt(nonce, sealed, _associated_data(scope)))
         except (InvalidTag, ValueError):
-            raise CaError(catalog.BAD_PAGINATION, _INVALID_CURSOR) from None
+            raise Invalid(CURSOR, _INVALID_CURSOR) from None
         if not _is_start_key(last_key):
-            raise CaError(catalog.BAD_PAGINATION, _INVALID_CURSOR)
+            raise Invalid(CURSOR, _INVALID_CURSOR)
         return dict(last_key)
 
 
@@ -147,6 +134,4 @@ def cursor_codec(secret_id: str | None = None) -> CursorCodec:
             "cannot key the pagination cursors",
             extra={"secretId": name, "errorType": type(exc).__name__, "cause": str(exc)},
         )
-        raise CaError(
-            catalog.INTERNAL_ERROR, "pagination is unavailable: the cursor key cannot be loaded"
-        ) from exc
+        raise Failed("secretsmanager", "pagination is unavailable: the cursor key cannot be loaded") from exc

@@ -26,25 +26,53 @@ registration's transaction, and is read consistently.
 from __future__ import annotations
 
 import time
+import urllib.parse
 from datetime import datetime, timedelta
 
-from astca import catalog, clock
-from astca.catalog import CaError
+from astca.domain.errors import Conflict, NotFound
+from astca.domain.events import Event
+from astca.domain.public_keys import CURVE_NAMES, KEY_TYPES, PublicKey
+from astca.storage import items
 from astca.storage.dynamo import Item, TransactionCancelled
-from astca.storage.filters import Filter
+from astca.storage.filters import FieldType, Filter, FilterField, FilterSpec
 from astca.storage.listing import list_page
-from astca.storage.public_key_records import PublicKey, key_sk, owner_prefix, owner_sk
-from astca.storage.tenancy import Event, TenantRepository
+from astca.storage.tenancy import TenantRepository
 
+KEY_PREFIX = "KEY#"
+OWNER_PREFIX = "USERKEY#"
 RETENTION_AFTER_EXPIRY = timedelta(days=30)
 CONFLICT_ATTEMPTS = 3  # a TransactionConflict is retried: the retry sees the winner's key, or wins
+
+
+# What list filters may name, and how.
+PUBLIC_KEY_FILTERS = FilterSpec(
+    FilterField("kty", FieldType.ENUM, values=KEY_TYPES),
+    FilterField("crv", FieldType.ENUM, values=CURVE_NAMES),
+    FilterField("createdAt", FieldType.TIMESTAMP),
+    FilterField("expiresAt", FieldType.TIMESTAMP),
+)
+
+
+def key_sk(kid: str) -> str:
+    """The sort key of a key item, found by kid alone (the IdP's lookup)."""
+    return f"{KEY_PREFIX}{kid}"
+
+
+def owner_prefix(owner: str) -> str:
+    """The sort-key prefix of one owner's list items; the owner is percent-encoded, so it holds no ``#``."""
+    return f"{OWNER_PREFIX}{urllib.parse.quote(owner, safe='')}#"
+
+
+def owner_sk(owner: str, kid: str) -> str:
+    """The sort key of the owner's list item of a key."""
+    return f"{owner_prefix(owner)}{kid}"
 
 
 class PublicKeyRepository(TenantRepository):
     """Registered public keys and their owners' lists in the single table."""
 
     def register(self, key: PublicKey, *, event: Event) -> None:
-        """Store a new key and its owner's list item; 51051 KeyAlreadyExists if the tenant has its thumbprint."""
+        """Store a new key and its owner's list item; ``Conflict`` if the tenant has its thumbprint (or is registering it)."""
         item = self._item(key)
         ops = [
             self.table.put_op({**item, "SK": key_sk(key.kid)}, condition="attribute_not_exists(PK)"),
@@ -56,27 +84,25 @@ class PublicKeyRepository(TenantRepository):
                 self.table.transact(ops)
             except TransactionCancelled as cancelled:
                 if cancelled.failed_at(0):
-                    raise CaError(
-                        catalog.KEY_ALREADY_EXISTS,
+                    raise Conflict(
+                        "public key",
                         f"a key with thumbprint {key.kid} is already registered in tenant {key.tenant}",
                     ) from cancelled
                 if "TransactionConflict" in cancelled.reasons and attempt < CONFLICT_ATTEMPTS:
                     time.sleep(0.02 * attempt)
                     continue
                 if "TransactionConflict" in cancelled.reasons:
-                    raise CaError(
-                        catalog.KEY_ALREADY_EXISTS,
+                    raise Conflict(
+                        "public key",
                         f"a concurrent registration of the key with thumbprint {key.kid} is in progress",
                     ) from cancelled
-                raise CaError(
-                    catalog.DB_ERROR, f"public key not stored ({', '.join(cancelled.reasons)})"
-                ) from cancelled
+                raise cancelled.outcome("public key") from cancelled
             return
 
     def get(self, tenant: str, kid: str) -> PublicKey | None:
         """A key of the tenant by kid, or None."""
         item = self.table.get(self.pk(tenant), key_sk(kid))
-        return PublicKey.from_item(item) if item else None
+        return items.from_item(PublicKey, item) if item else None
 
     def page(
         self, tenant: str, owner: str, *, limit: int, token: str | None, where: Filter | None
@@ -90,10 +116,10 @@ class PublicKeyRepository(TenantRepository):
             token=token,
             where=where,
         )
-        return [PublicKey.from_item(item) for item in page.items], page.next_token
+        return [items.from_item(PublicKey, item) for item in page.items], page.next_token
 
     def delete(self, tenant: str, kid: str, owner: str, *, event: Event) -> None:
-        """Remove the owner's key; 5104045 KeyNotFound if the tenant has no such key of this owner."""
+        """Remove the owner's key; ``NotFound`` if the tenant has no such key of this owner."""
         key_op = self.table.delete_op(
             self.pk(tenant), key_sk(kid), condition="#owner = :owner", values={":owner": owner}
         )
@@ -107,26 +133,15 @@ class PublicKeyRepository(TenantRepository):
             self.table.transact(ops)
         except TransactionCancelled as cancelled:
             if cancelled.failed_at(0):
-                raise CaError(
-                    catalog.KEY_NOT_FOUND, f"you have no key {kid} in tenant {tenant}"
-                ) from cancelled
-            raise CaError(
-                catalog.DB_ERROR, f"public key not deleted ({', '.join(cancelled.reasons)})"
-            ) from cancelled
+                raise NotFound("public key", f"you have no key {kid} in tenant {tenant}") from cancelled
+            raise cancelled.outcome("public key") from cancelled
 
     def _item(self, key: PublicKey) -> Item:
         return {
             "PK": self.pk(key.tenant),
             "type": "publicKey",
-            "tenant": key.tenant,
-            "kid": key.kid,
-            "jwk": key.jwk,
-            "owner": key.owner,
-            "kty": key.kty,
-            "crv": key.crv,
-            "createdAt": key.created_at,
-            "expiresAt": key.expires_at,
-            "expiresAtEpoch": retention_epoch(clock.parse_rfc3339(key.expires_at)),
+            **items.to_item(key),
+            "expiresAtEpoch": retention_epoch(key.expires_at),
         }
 
 

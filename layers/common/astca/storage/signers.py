@@ -18,13 +18,15 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from astca import catalog, clock
-from astca.catalog import CaError
+from astca import clock
+from astca.domain.errors import Conflict, DomainError, NotFound, PreconditionFailed
+from astca.domain.events import Event
+from astca.domain.signers import Signer, SignerPointer, SignerState
+from astca.storage import items
 from astca.storage.dynamo import ConditionFailed, Item, TransactionCancelled
-from astca.storage.filters import Filter, parse_filter
+from astca.storage.filters import FieldType, Filter, FilterField, FilterSpec, parse_filter
 from astca.storage.listing import list_page
-from astca.storage.signer_records import SIGNER_FILTERS, Signer, SignerPointer, SignerState
-from astca.storage.tenancy import Event, TenantRepository
+from astca.storage.tenancy import TenantRepository
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.type_defs import TransactWriteItemTypeDef
@@ -32,20 +34,35 @@ if TYPE_CHECKING:
 POINTER_SK = "CURRENT#SIGNER"
 USAGE_PREFIX = "USAGE#SIGNER#"
 SIGNER_PREFIX = "SIGNER#"
+IN_USE = "IN_USE"  # the state a delete finds when the signer has issued certificates
+
+# What list filters may name, and how.
+SIGNER_FILTERS = FilterSpec(
+    FilterField("state", FieldType.ENUM, values=tuple(SignerState)),
+    FilterField("name", FieldType.STRING),
+    FilterField("generation", FieldType.INT),
+    FilterField("createdAt", FieldType.TIMESTAMP),
+    FilterField("issuedAt", FieldType.TIMESTAMP),
+)
 
 
 class SignerRepository(TenantRepository):
-    """Signers and the current-signer pointer in the single table."""
+    """Signers and the current-signer pointer in the single table.
+
+    Failed conditions are typed: ``Conflict`` (the pointer or the signer changed since it was read),
+    ``PreconditionFailed`` (the signer is not PENDING any more, or has issued certificates: state
+    ``IN_USE``) and ``NotFound`` (deleted meanwhile).
+    """
 
     def get(self, tenant: str, signer_id: str) -> Signer | None:
         """A signer of the tenant, or None."""
         item = self.table.get(self.pk(tenant), self.sk(signer_id))
-        return Signer.from_item(item) if item else None
+        return items.from_item(Signer, item) if item else None
 
     def pointer(self, tenant: str) -> SignerPointer | None:
         """The tenant's current-signer pointer, or None if it never had a signer."""
         item = self.table.get(self.pk(tenant), POINTER_SK)
-        return SignerPointer.from_item(item) if item else None
+        return items.from_item(SignerPointer, item) if item else None
 
     def page(
         self, tenant: str, *, limit: int, token: str | None, where: Filter | None
@@ -54,7 +71,7 @@ class SignerRepository(TenantRepository):
         page = list_page(
             self.table, pk=self.pk(tenant), sk_prefix=SIGNER_PREFIX, limit=limit, token=token, where=where
         )
-        return [Signer.from_item(item) for item in page.items], page.next_token
+        return [items.from_item(Signer, item) for item in page.items], page.next_token
 
     def issued(self, tenant: str) -> list[Signer]:
         """Every ISSUED signer of the tenant, oldest first (all pages, no cursor)."""
@@ -62,13 +79,13 @@ class SignerRepository(TenantRepository):
         found: list[Signer] = []
         start: Item | None = None
         while True:
-            items, start = self.table.query(
+            page, start = self.table.query(
                 pk=self.pk(tenant),
                 sk_prefix=SIGNER_PREFIX,
                 start_key=start,
                 where=where.to_dynamodb() if where else None,
             )
-            found += [Signer.from_item(item) for item in items]
+            found += [items.from_item(Signer, item) for item in page]
             if start is None:
                 return found
 
@@ -82,7 +99,7 @@ class SignerRepository(TenantRepository):
     ) -> None:
         """Store a new PENDING signer and make it current (or the pending successor, when rotating).
 
-        51042 SignerCreationConflict when the pointer changed since it was read.
+        ``Conflict`` when the pointer changed since it was read.
         """
         if rotate:
             update = "SET pendingId = :id, lastGeneration = :generation, version = :next"
@@ -201,7 +218,7 @@ class SignerRepository(TenantRepository):
         now: datetime,
         events: Sequence[Event],
     ) -> None:
-        """PENDING or ISSUED (as read) -> REVOKED, its usage too; 51042 if it changed since it was read."""
+        """PENDING or ISSUED (as read) -> REVOKED, its usage too; ``Conflict`` if it changed since it was read."""
         stamp = clock.rfc3339(now)
         signer_op = self._transition(
             signer,
@@ -225,7 +242,7 @@ class SignerRepository(TenantRepository):
         self._commit(ops, events, failed={index: _conflict() for index in range(len(ops))})
 
     def delete(self, signer: Signer, pointer: SignerPointer | None, *, events: Sequence[Event]) -> None:
-        """Remove a signer that has issued nothing: 51045 SignerAlreadyInUse otherwise, decided by a condition."""
+        """Remove a signer that has issued nothing (``PreconditionFailed`` IN_USE otherwise), decided by a condition."""
         signer_op = self.table.delete_op(
             self.pk(signer.tenant), self.sk(signer.id), condition="attribute_exists(PK)"
         )
@@ -255,10 +272,10 @@ class SignerRepository(TenantRepository):
                     None,
                 )
             )
-        in_use = CaError(
-            catalog.SIGNER_ALREADY_IN_USE, f"signer {signer.id} has issued certificates and cannot be deleted"
+        in_use = PreconditionFailed(
+            "signer", f"signer {signer.id} has issued certificates and cannot be deleted", state=IN_USE
         )
-        gone = CaError(catalog.SIGNER_NOT_FOUND, f"signer {signer.id} was deleted meanwhile")
+        gone = NotFound("signer", f"signer {signer.id} was deleted meanwhile")
         self._commit(ops, events, failed={0: gone, 1: in_use, 2: _conflict()})
 
     # ------------------------------------------------------------------ helpers
@@ -310,7 +327,11 @@ class SignerRepository(TenantRepository):
         return []
 
     def _commit(
-        self, ops: list[TransactWriteItemTypeDef], events: Sequence[Event], *, failed: Mapping[int, CaError]
+        self,
+        ops: list[TransactWriteItemTypeDef],
+        events: Sequence[Event],
+        *,
+        failed: Mapping[int, DomainError],
     ) -> None:
         """One transaction of ``ops`` and the events; a failed condition raises the error mapped to its op."""
         try:
@@ -319,24 +340,14 @@ class SignerRepository(TenantRepository):
             for index, error in failed.items():
                 if index < len(ops) and cancelled.failed_at(index):
                     raise error from cancelled
-            if "TransactionConflict" in cancelled.reasons:
-                raise _conflict() from cancelled
-            raise CaError(
-                catalog.DB_ERROR, f"signer transaction cancelled ({', '.join(cancelled.reasons)})"
-            ) from cancelled
+            raise cancelled.outcome("signer") from cancelled
 
     def _item(self, signer: Signer) -> Item:
         return {
             "PK": self.pk(signer.tenant),
             "SK": self.sk(signer.id),
             "type": "signer",
-            "tenant": signer.tenant,
-            "id": signer.id,
-            "name": signer.name,
-            "state": signer.state.value,
-            "generation": signer.generation,
-            "createdAt": signer.created_at,
-            "updatedAt": signer.updated_at,
+            **items.to_item(signer),
         }
 
 
@@ -345,12 +356,12 @@ def usage_sk(signer_id: str) -> str:
     return f"{USAGE_PREFIX}{signer_id}"
 
 
-def _conflict() -> CaError:
-    return CaError(
-        catalog.SIGNER_CREATION_CONFLICT,
+def _conflict() -> Conflict:
+    return Conflict(
+        "signer",
         "a concurrent operation changed the tenant's signer; check its state with a GET and retry if necessary",
     )
 
 
-def _not_pending(signer: Signer) -> CaError:
-    return CaError(catalog.SIGNER_CREATION_CONFLICT, f"signer {signer.id} is no longer PENDING")
+def _not_pending(signer: Signer) -> PreconditionFailed:
+    return PreconditionFailed("signer", f"signer {signer.id} is no longer PENDING", state=signer.state.value)

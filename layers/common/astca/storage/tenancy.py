@@ -2,13 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from astca.messaging.outbox import OutboxWriter
 from astca.storage.dynamo import Table
-
-# An event to write with a state change: (routing key, payload).
-Event = tuple[str, dict[str, Any]]
+from astca.storage.outbox import OutboxWriter
 
 
 class TenantRepository:

@@ -13,15 +13,12 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from astca import clock, ids
-from astca.messaging.envelope import Envelope
-from astca.messaging.topics import ROUTES
+from astca.domain.events import OUTBOX_PREFIX, OUTBOX_SK, ROUTES
 from astca.storage.dynamo import Item, Table
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.type_defs import TransactWriteItemTypeDef
 
-OUTBOX_PREFIX = "OUTBOX#"
-OUTBOX_SK = "OUTBOX"
 RETENTION = timedelta(days=7)
 
 
@@ -51,22 +48,3 @@ def outbox_item(routing_key: str, payload: Mapping[str, Any], *, now: datetime) 
         "payload": json.dumps(payload, separators=(",", ":")),
         "expiresAtEpoch": int((now + RETENTION).timestamp()),
     }
-
-
-def envelope_of(item: Mapping[str, Any]) -> Envelope:
-    """The envelope of an outbox item as the stream shows it (ValueError if it is not one)."""
-    pk = str(item.get("PK", ""))
-    if not pk.startswith(OUTBOX_PREFIX) or item.get("SK") != OUTBOX_SK:
-        raise ValueError("not an outbox item")
-    try:
-        payload = json.loads(str(item.get("payload", "")))
-    except json.JSONDecodeError as exc:
-        raise ValueError(f"outbox item {pk} has a payload that is not JSON") from exc
-    if not isinstance(payload, dict):
-        raise ValueError(f"outbox item {pk} has a payload that is not a JSON object")
-    return Envelope(
-        id=pk.removeprefix(OUTBOX_PREFIX),
-        routing_key=str(item.get("routingKey", "")),
-        occurred_at=str(item.get("occurredAt", "")),
-        payload=payload,
-    )
