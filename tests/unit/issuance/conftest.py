@@ -1,4 +1,8 @@
-"""Fixtures of the issuance tests: KMS keys on the session's moto, and a record of what Sign was sent."""
+"""Fixtures of the issuance tests: KMS keys on the session's moto, the CA hierarchy, and what Sign was sent.
+
+``ca`` here bootstraps the hierarchy with ``issuance.hierarchy.bootstrap_ca`` itself (the session-wide
+``ca`` of tests/conftest.py runs the bootstrap function, whose service layer these tests do not test).
+"""
 
 from __future__ import annotations
 
@@ -8,13 +12,25 @@ from typing import Any
 import pytest
 
 from astca import aws
+from astca.issuance.hierarchy import bootstrap_ca
 from astca.issuance.kms import KmsKeys, KmsSigner
+from astca.settings import get_settings
+from astca.storage.ca import CaRepository
+from astca.storage.dynamo import Table
+from local.resources import LocalResources
 
 
 @pytest.fixture
 def keys() -> KmsKeys:
     """Key management on the empty moto of this test (conftest's autouse ``_fresh_backends``)."""
     return KmsKeys()
+
+
+@pytest.fixture
+def ca(aws: LocalResources) -> LocalResources:
+    """``aws`` with the CA hierarchy bootstrapped in its table (root and issuer CA keys in KMS)."""
+    bootstrap_ca(CaRepository(Table(aws.tables["Table"])), KmsKeys(), get_settings())
+    return aws
 
 
 @pytest.fixture

@@ -1,11 +1,11 @@
-"""CA certificates signed through KMS: RFC 5280 profiles, validity inside the issuer's, and openssl agrees."""
+"""CA certificates signed through KMS: what their profile data says, validity inside the issuer's, openssl agrees."""
 
 from __future__ import annotations
 
 import shutil
 import subprocess
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -19,20 +19,20 @@ from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID, SignatureAlgorit
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from astca import catalog, clock
-from astca.catalog import CaError
+from astca import clock
+from astca.domain.errors import Invalid, PreconditionFailed
+from astca.domain.names import is_subject_text
+from astca.domain.profiles import BACKDATE, ISSUER_CA, PROFILES, ROOT_CA, SIGNER_CA, KeyUsageName, Profile
 from astca.issuance.certificates import (
-    BACKDATE,
-    ISSUER_CA,
-    ROOT_CA,
-    SIGNER_CA,
+    ca_certificate,
+    certificate_builder,
     issuer_ca_certificate,
+    key_usage,
     root_ca_certificate,
     sign_certificate,
     signer_ca_certificate,
 )
 from astca.issuance.kms import KmsSigner
-from astca.policy.names import is_subject_text
 
 SignerFactory = Callable[..., KmsSigner]
 SIGNER_ID = "01KAX3Z6F8Q9W2M4N7P5R3T1V1"
@@ -177,6 +177,131 @@ def test_a_signer_ca_names_its_tenant_and_id_and_ends_the_ca_path(chain: Chain) 
     signer.verify_directly_issued_by(chain.issuer)
 
 
+def key_usage_bits(usage: x509.KeyUsage) -> set[str]:
+    """The keyUsage bits set (encipher_only and decipher_only only mean something with key_agreement)."""
+    bits = {bit.value for bit in KeyUsageName if bit.value not in ("encipher_only", "decipher_only")}
+    named = {bit for bit in bits if getattr(usage, bit)}
+    if usage.key_agreement:
+        named |= {bit for bit in ("encipher_only", "decipher_only") if getattr(usage, bit)}
+    return named
+
+
+def assert_carries(certificate: x509.Certificate, profile: Profile) -> None:
+    """``certificate`` holds exactly what ``profile`` says: extensions, criticality, usages, constraints, validity."""
+    expected = [(x509.BasicConstraints.oid, True)]
+    if profile.key_usage:
+        expected.append((x509.KeyUsage.oid, True))
+    if profile.extended_key_usage:
+        expected.append((x509.ExtendedKeyUsage.oid, False))
+    expected += [(x509.SubjectKeyIdentifier.oid, False), (x509.AuthorityKeyIdentifier.oid, False)]
+    assert [(ext.oid, ext.critical) for ext in certificate.extensions] == expected
+    constraints = extension(certificate, x509.BasicConstraints).value
+    assert (constraints.ca, constraints.path_length) == (profile.is_ca, profile.path_length)
+    assert key_usage_bits(extension(certificate, x509.KeyUsage).value) == set(profile.key_usage)
+    assert certificate.not_valid_after_utc - certificate.not_valid_before_utc == profile.validity
+
+
+@pytest.mark.parametrize("role", ["root", "issuer", "signer"])
+def test_each_ca_certificate_carries_exactly_what_its_profile_says(chain: Chain, role: str) -> None:
+    certificate, profile = {
+        "root": (chain.root, ROOT_CA),
+        "issuer": (chain.issuer, ISSUER_CA),
+        "signer": (chain.signer, SIGNER_CA),
+    }[role]
+
+    assert_carries(certificate, profile)
+    assert PROFILES[profile.name] is profile
+    assert not profile.endpoints
+
+
+def test_the_builder_reads_the_profile_not_a_copy_of_it(chain: Chain, new_signer: SignerFactory) -> None:
+    # Given a (test-only) CA profile that differs from the issuer CA's in every field the builder reads
+    odd = replace(
+        ISSUER_CA,
+        name="ODD_CA",
+        validity=timedelta(days=42),
+        path_length=3,
+        key_usage=frozenset({KeyUsageName.KEY_CERT_SIGN, KeyUsageName.DIGITAL_SIGNATURE}),
+        backdate=timedelta(minutes=7),
+    )
+    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "odd")])
+    now = clock.utcnow().replace(microsecond=0) + timedelta(hours=1)  # the backdate stays inside the root's
+
+    certificate = ca_certificate(
+        odd, subject, new_signer().public_key(), issuer=chain.root, issuer_signer=chain.root_signer, now=now
+    )
+
+    assert_carries(certificate, odd)
+    assert certificate.not_valid_before_utc == now - timedelta(minutes=7)
+
+
+def test_a_ca_certificate_needs_a_ca_profile_and_a_key_it_allows(
+    chain: Chain, new_signer: SignerFactory
+) -> None:
+    device_profile = PROFILES["AST_DEVICE"]
+    rsa_only = replace(
+        SIGNER_CA, key_kinds=frozenset({kind for kind in SIGNER_CA.key_kinds if kind == "RSA"})
+    )
+
+    with pytest.raises(ValueError, match="not a CA profile"):
+        ca_certificate(
+            device_profile,
+            chain.signer.subject,
+            new_signer().public_key(),
+            issuer=chain.issuer,
+            issuer_signer=chain.issuer_signer,
+        )
+    with pytest.raises(ValueError, match="SIGNER_CA does not allow this"):
+        ca_certificate(
+            rsa_only,
+            chain.signer.subject,
+            new_signer().public_key(),
+            issuer=chain.issuer,
+            issuer_signer=chain.issuer_signer,
+        )
+
+
+def test_an_issuer_without_a_subject_key_identifier_issues_nothing(chain: Chain) -> None:
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "no ski")])
+    now = clock.utcnow()
+    issuer = (
+        x509.CertificateBuilder(
+            subject_name=name,
+            issuer_name=name,
+            public_key=key.public_key(),
+            serial_number=1,
+            not_valid_before=now - timedelta(days=1),
+            not_valid_after=now + timedelta(days=1),
+        )
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+
+    with pytest.raises(Invalid, match="has no subject key identifier") as error:
+        certificate_builder(
+            SIGNER_CA,
+            subject=chain.signer.subject,
+            public_key=chain.signer_signer.public_key(),
+            issuer=issuer,
+            serial=2**100,
+            not_before=now,
+        )
+
+    assert error.value.subject == "ca hierarchy"
+
+
+def test_key_usage_sets_exactly_the_bits_named() -> None:
+    assert key_usage_bits(key_usage(SIGNER_CA.key_usage)) == {
+        "digital_signature",
+        "key_cert_sign",
+        "crl_sign",
+    }
+    assert key_usage_bits(key_usage(["key_agreement", "decipher_only"])) == {"key_agreement", "decipher_only"}
+    with pytest.raises(ValueError, match="unknown keyUsage bits"):
+        key_usage(["digital_signature", "non_repudiation"])
+
+
 def test_serials_are_positive_random_and_at_least_64_bits(new_signer: SignerFactory) -> None:
     signer = new_signer()
 
@@ -191,16 +316,18 @@ def test_validity_is_backdated_and_lasts_the_profile_default(chain: Chain) -> No
 
     for certificate, profile in ((chain.root, ROOT_CA), (chain.issuer, ISSUER_CA), (chain.signer, SIGNER_CA)):
         not_before, not_after = certificate.not_valid_before_utc, certificate.not_valid_after_utc
-        assert now - BACKDATE - timedelta(seconds=5) <= not_before <= now - BACKDATE + timedelta(seconds=1)
-        assert abs(not_after - (not_before + BACKDATE + profile.validity)) <= timedelta(seconds=5)
+        backdated = now - profile.backdate
+        assert backdated - timedelta(seconds=5) <= not_before <= backdated + timedelta(seconds=1)
+        assert not_after == not_before + profile.validity
     assert ROOT_CA.validity >= timedelta(days=20 * 365)
     assert ISSUER_CA.validity >= timedelta(days=10 * 365)
     assert SIGNER_CA.validity >= timedelta(days=5 * 365)
+    assert ROOT_CA.backdate == ISSUER_CA.backdate == SIGNER_CA.backdate == BACKDATE
 
 
 def test_validity_never_leaves_the_issuers(new_signer: SignerFactory) -> None:
     root_signer, issuer_signer, signer_signer = new_signer(), new_signer(), new_signer()
-    root = root_ca_certificate(root_signer, validity=timedelta(days=400))
+    root = root_ca_certificate(root_signer, profile=replace(ROOT_CA, validity=timedelta(days=400)))
     later = clock.utcnow() + timedelta(days=1)
 
     issuer = issuer_ca_certificate(issuer_signer.public_key(), root, root_signer, now=later)
@@ -216,11 +343,12 @@ def test_validity_never_leaves_the_issuers(new_signer: SignerFactory) -> None:
 
     assert issuer.not_valid_after_utc == root.not_valid_after_utc
     assert signer.not_valid_after_utc == root.not_valid_after_utc
-    assert signer.not_valid_before_utc == issuer.not_valid_before_utc
+    # notBefore is the one given (made "now", less the backdate), not moved up to the issuer's
+    assert signer.not_valid_before_utc < issuer.not_valid_before_utc
 
 
 def test_no_certificate_outlives_an_expired_issuer(chain: Chain) -> None:
-    with pytest.raises(CaError) as error:
+    with pytest.raises(PreconditionFailed) as error:
         signer_ca_certificate(
             tenant="acme",
             signer_id=SIGNER_ID,
@@ -231,8 +359,8 @@ def test_no_certificate_outlives_an_expired_issuer(chain: Chain) -> None:
             now=chain.issuer.not_valid_after_utc + timedelta(minutes=2),
         )
 
-    assert error.value.entry is catalog.SIGNER_ERROR
-    assert "no validity left" in error.value.detail
+    assert (error.value.subject, error.value.state) == ("ca hierarchy", "expired")
+    assert "no validity left for a SIGNER_CA certificate" in error.value.detail
 
 
 def test_p384_keys_sign_with_sha384(new_signer: SignerFactory) -> None:
@@ -266,10 +394,10 @@ def test_the_issuer_certificate_must_hold_the_signing_key(chain: Chain) -> None:
         not_valid_after=chain.signer.not_valid_after_utc,
     )
 
-    with pytest.raises(CaError) as error:
+    with pytest.raises(Invalid, match="does not hold the signing key") as error:
         sign_certificate(builder, chain.root_signer, issuer=chain.issuer)
 
-    assert error.value.entry is catalog.SIGNER_ERROR
+    assert error.value.subject == "ca hierarchy"
 
 
 def test_lint_sees_the_tbs_before_kms_signs_and_can_stop_it(
@@ -278,9 +406,9 @@ def test_lint_sees_the_tbs_before_kms_signs_and_can_stop_it(
     drafts: list[x509.Certificate] = []
 
     def refuse(draft: x509.Certificate) -> None:
-        raise CaError(catalog.ISSUANCE_FAILED, "lint: refused")
+        raise Invalid("certificate", "lint: refused")
 
-    with pytest.raises(CaError, match="lint: refused"):
+    with pytest.raises(Invalid, match="lint: refused"):
         sign_certificate(_device_builder(chain), chain.signer_signer, issuer=chain.signer, lint=refuse)
     refused_requests = len(sign_requests)
     certificate = sign_certificate(
@@ -315,8 +443,10 @@ def test_a_self_signed_certificate_must_name_itself_as_issuer(chain: Chain) -> N
         not_valid_after=chain.root.not_valid_after_utc,
     )
 
-    with pytest.raises(CaError, match="does not verify"):
+    with pytest.raises(Invalid, match="does not verify") as error:
         sign_certificate(builder, chain.root_signer)
+
+    assert error.value.subject == "certificate"
 
 
 # ---------------------------------------------------------------------------------------- subjects

@@ -1,4 +1,5 @@
-"""The DER helpers assemble exactly what cryptography itself encodes, and refuse what is not DER."""
+"""The DER primitives (astca.domain.der) and the certificate assembly (astca.issuance.der): exactly what
+cryptography itself encodes, and nothing that is not DER."""
 
 from __future__ import annotations
 
@@ -12,16 +13,17 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from astca import clock
+from astca.domain import der as primitives
 from astca.issuance import der
 
 
 @given(length=st.integers(min_value=0, max_value=2**32 - 1))
 def test_a_length_reads_back_as_itself(length: int) -> None:
-    encoded = der.encode_length(length)
+    encoded = primitives.encode_length(length)
     content = b"\x00" * min(length, 300)
 
     if length <= 300:
-        assert der.read_element(bytes([0x04]) + encoded + content) == (
+        assert primitives.read_element(bytes([0x04]) + encoded + content) == (
             0x04,
             content,
             1 + len(encoded) + length,
@@ -58,10 +60,10 @@ def test_a_certificate_is_reassembled_byte_for_byte() -> None:
     ids=["empty", "no length", "short content", "long form for a short length", "leading zero octets"],
 )
 def test_what_is_not_der_is_refused(data: bytes) -> None:
-    with pytest.raises(der.DerError):
-        der.read_element(data)
+    with pytest.raises(primitives.DerError):
+        primitives.read_element(data)
 
 
 def test_a_sequence_that_is_not_a_certificate_is_refused() -> None:
-    with pytest.raises(der.DerError):
-        der.signature_algorithm_of(der.encode(der.SEQUENCE, der.encode(0x02, b"\x01")))
+    with pytest.raises(primitives.DerError):
+        der.signature_algorithm_of(primitives.encode(primitives.SEQUENCE, primitives.encode(0x02, b"\x01")))

@@ -22,23 +22,10 @@ from cryptography.x509.oid import ExtendedKeyUsageOID, ExtensionOID, NameOID
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from astca import catalog, clock
-from astca.catalog import CaError
-from astca.issuance.certificates import BACKDATE, signer_ca_certificate
-from astca.issuance.certificates import SIGNER_CA as SIGNER_CA_PROFILE
-from astca.issuance.device import (
-    SERIAL_LIMIT,
-    SERIAL_MIN,
-    DeviceIdentity,
-    device_certificate,
-    device_certificate_builder,
-    new_serial,
-)
-from astca.issuance.hierarchy import CaHierarchy, load_hierarchy
-from astca.issuance.kms import KmsKeys, KmsSigner
-from astca.issuance.lint import pkilint_lint
-from astca.policy.names import is_subject_text
-from astca.policy.profiles import (
+from astca import clock
+from astca.domain.errors import Invalid, PreconditionFailed
+from astca.domain.names import is_subject_text
+from astca.domain.profiles import (
     AST_DEVICE,
     PROFILES,
     SIGNER_CA,
@@ -47,6 +34,13 @@ from astca.policy.profiles import (
     KeyUsageName,
     Profile,
 )
+from astca.domain.serials import SERIAL_LIMIT, SERIAL_MIN, new_serial
+from astca.issuance.certificates import signer_ca_certificate
+from astca.issuance.device import DeviceIdentity, device_certificate, device_certificate_builder
+from astca.issuance.hierarchy import CaHierarchy, load_hierarchy
+from astca.issuance.kms import KmsKeys, KmsSigner
+from astca.issuance.lint import pkilint_lint
+from astca.storage.ca import CaRepository
 from astca.storage.dynamo import Table
 from local.resources import LocalResources
 
@@ -81,7 +75,7 @@ class SignerCa:
 def make_signer_ca(
     resources: LocalResources, key_spec: str = "RSA_2048", validity: timedelta | None = None
 ) -> SignerCa:
-    hierarchy = load_hierarchy(Table(resources.tables["Table"]))
+    hierarchy = load_hierarchy(CaRepository(Table(resources.tables["Table"])))
     key_id = KmsKeys().create_signing_key(key_spec, "test signer", {"astca:role": "signer"})
     signer = CountingSigner(key_id)
     certificate = signer_ca_certificate(
@@ -91,7 +85,7 @@ def make_signer_ca(
         public_key=signer.public_key(),
         issuer_certificate=hierarchy.issuer.certificate,
         issuer_signer=hierarchy.issuer.signer(),
-        validity=validity or SIGNER_CA_PROFILE.validity,
+        profile=replace(SIGNER_CA, validity=validity) if validity else SIGNER_CA,
     )
     return SignerCa(hierarchy, certificate, signer)
 
@@ -125,7 +119,7 @@ def issue(
         signer_certificate=signer_ca.certificate,
         signer=signer_ca.signer,
         serial=serial or new_serial(),
-        not_before=not_before or clock.utcnow() - BACKDATE,
+        not_before=not_before or clock.utcnow() - profile.backdate,
         lint=lint,
     )
 
@@ -287,9 +281,9 @@ def test_the_builder_is_a_function_of_its_inputs(signer_ca: SignerCa) -> None:
 
 def test_a_lint_hook_that_raises_means_kms_signs_nothing(signer_ca: SignerCa) -> None:
     def refuse(draft: x509.Certificate) -> None:
-        raise CaError(catalog.SIGNER_ERROR, "lint: refused")
+        raise Invalid("certificate", "lint: refused")
 
-    with pytest.raises(CaError, match="lint: refused"):
+    with pytest.raises(Invalid, match="lint: refused"):
         issue(signer_ca, lint=refuse)
 
     assert signer_ca.signer.calls == 0
@@ -301,10 +295,10 @@ def test_pkilint_stops_a_certificate_the_profile_data_got_wrong(signer_ca: Signe
         AST_DEVICE, name="BAD_DEVICE", key_usage=AST_DEVICE.key_usage | {KeyUsageName.KEY_CERT_SIGN}
     )
 
-    with pytest.raises(CaError) as error:
+    with pytest.raises(Invalid) as error:
         issue(signer_ca, profile=bad)
 
-    assert error.value.entry is catalog.SIGNER_ERROR
+    assert error.value.subject == "certificate"
     assert "pkix.ee_certificate_keycertsign_keyusage_set" in error.value.detail
     assert signer_ca.signer.calls == 0
 
@@ -326,11 +320,11 @@ def test_not_after_never_passes_the_signers(ca: LocalResources) -> None:
 def test_a_signer_that_has_expired_by_not_before_issues_nothing(ca: LocalResources) -> None:
     signer_ca = make_signer_ca(ca, validity=timedelta(days=30))
 
-    with pytest.raises(CaError) as error:
+    with pytest.raises(PreconditionFailed) as error:
         issue(signer_ca, not_before=signer_ca.certificate.not_valid_after_utc)
 
-    assert error.value.entry is catalog.SIGNER_ERROR
-    assert "no validity" in error.value.detail
+    assert (error.value.subject, error.value.state) == ("ca hierarchy", "expired")
+    assert "no validity left for a AST_DEVICE certificate" in error.value.detail
     assert signer_ca.signer.calls == 0
 
 

@@ -9,14 +9,14 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.serialization import Encoding
 
-from astca import aws, catalog
-from astca.catalog import CaError
+from astca import aws, clock
+from astca.domain.errors import Failed, Invalid, PreconditionFailed
 from astca.issuance import hierarchy as hierarchy_module
 from astca.issuance.certificates import root_ca_certificate
 from astca.issuance.hierarchy import CA_TAG, bootstrap_ca, load_hierarchy
 from astca.issuance.kms import KmsKeys, KmsSigner
 from astca.settings import Settings, get_settings
-from astca.storage.ca import CA_PK
+from astca.storage.ca import CA_PK, CaRepository
 from astca.storage.dynamo import Table
 from local.resources import LocalResources
 
@@ -59,7 +59,7 @@ def alias_target(alias: str) -> str:
 
 
 def test_the_first_run_creates_both_keys_aliases_and_certificates(table: Table, settings: Settings) -> None:
-    ca = bootstrap_ca(table, KmsKeys(), settings)
+    ca = bootstrap_ca(CaRepository(table), KmsKeys(), settings)
 
     assert settings.ca_alias_prefix == "alias/astca"
     assert alias_target("alias/astca/root") == ca.root.key_id
@@ -79,7 +79,7 @@ def test_the_first_run_creates_both_keys_aliases_and_certificates(table: Table, 
 
 
 def test_the_certificates_are_stored_as_ca_items(table: Table, settings: Settings) -> None:
-    ca = bootstrap_ca(table, KmsKeys(), settings)
+    ca = bootstrap_ca(CaRepository(table), KmsKeys(), settings)
 
     root, issuer = table.get(CA_PK, "ROOT"), table.get(CA_PK, "ISSUER")
 
@@ -95,18 +95,27 @@ def test_the_certificates_are_stored_as_ca_items(table: Table, settings: Setting
         ca.issuer.key_arn,
         ca.issuer_pem,
     )
-    assert issuer["serialNumber"] == format(ca.issuer.certificate.serial_number, "x")
-    assert issuer["subject"] == "CN=astca Issuer CA,O=astca"
     assert root["createdAt"].endswith("Z")
-    assert root["keySpec"] == "ECC_NIST_P256"
+    stored_root, stored_issuer = CaRepository(table).get("ROOT"), CaRepository(table).get("ISSUER")
+    assert stored_root is not None
+    assert stored_issuer is not None
+    assert stored_issuer.details == {
+        "keySpec": "ECC_NIST_P256",
+        "serialNumber": format(ca.issuer.certificate.serial_number, "x"),
+        "subject": "CN=astca Issuer CA,O=astca",
+        "notBefore": clock.rfc3339(ca.issuer.certificate.not_valid_before_utc),
+        "notAfter": clock.rfc3339(ca.issuer.certificate.not_valid_after_utc),
+    }
+    assert (stored_root.details or {})["keySpec"] == "ECC_NIST_P256"
+    assert stored_root.created_at == ca.root.created_at
 
 
 def test_a_second_run_changes_nothing(table: Table, settings: Settings, calls: list[str]) -> None:
-    first = bootstrap_ca(table, KmsKeys(), settings)
+    first = bootstrap_ca(CaRepository(table), KmsKeys(), settings)
     keys_before = kms_keys()
     calls.clear()
 
-    second = bootstrap_ca(table, KmsKeys(), settings)
+    second = bootstrap_ca(CaRepository(table), KmsKeys(), settings)
 
     assert second == first
     assert (second.root_pem, second.issuer_pem) == (first.root_pem, first.issuer_pem)
@@ -115,21 +124,44 @@ def test_a_second_run_changes_nothing(table: Table, settings: Settings, calls: l
 
 
 def test_the_hierarchy_is_read_once_per_container(table: Table, settings: Settings, calls: list[str]) -> None:
-    stored = bootstrap_ca(table, KmsKeys(), settings)
-    hierarchy_module.forget_hierarchies()
+    stored = bootstrap_ca(CaRepository(table), KmsKeys(), settings)
+    hierarchy_module._hierarchies.clear()
     calls.clear()
 
-    first, second = load_hierarchy(table), load_hierarchy(table)
+    store = CaRepository(table)  # one store per container: its hierarchy is read once
+    first, second = load_hierarchy(store), load_hierarchy(store)
 
     assert first == second == stored
     assert calls == ["dynamodb.GetItem", "dynamodb.GetItem"]
 
 
-def test_nothing_is_served_before_the_bootstrap(table: Table) -> None:
-    with pytest.raises(CaError) as error:
-        load_hierarchy(table)
+def test_each_store_has_its_own_cache_entry(table: Table, settings: Settings, calls: list[str]) -> None:
+    bootstrap_ca(CaRepository(table), KmsKeys(), settings)
+    calls.clear()
 
-    assert error.value.entry is catalog.SIGNER_ERROR
+    first = load_hierarchy(CaRepository(table))
+    second = load_hierarchy(CaRepository(table))
+
+    assert first == second
+    assert calls == ["dynamodb.GetItem"] * 4  # a store made per call is read per call: keep one per container
+
+
+def test_the_bootstrap_fills_the_cache_of_its_store(
+    table: Table, settings: Settings, calls: list[str]
+) -> None:
+    store = CaRepository(table)
+    ca = bootstrap_ca(store, KmsKeys(), settings)
+    calls.clear()
+
+    assert load_hierarchy(store) is ca
+    assert calls == []
+
+
+def test_nothing_is_served_before_the_bootstrap(table: Table) -> None:
+    with pytest.raises(PreconditionFailed) as error:
+        load_hierarchy(CaRepository(table))
+
+    assert (error.value.subject, error.value.state) == ("ca hierarchy", "not bootstrapped")
     assert "not bootstrapped" in error.value.detail
 
 
@@ -140,7 +172,7 @@ def test_a_run_that_stopped_after_creating_a_key_reuses_it(table: Table, setting
     keys.ensure_alias("alias/astca/root", root_key)
 
     # When the bootstrap runs again
-    ca = bootstrap_ca(table, keys, settings)
+    ca = bootstrap_ca(CaRepository(table), keys, settings)
 
     # Then that key is the root's, and only the issuer key is new
     assert ca.root.key_id == root_key
@@ -164,7 +196,7 @@ class RacingKeys(KmsKeys):
 def test_the_run_that_loses_the_alias_race_uses_the_winners_key(table: Table, settings: Settings) -> None:
     keys = RacingKeys()
 
-    ca = bootstrap_ca(table, keys, settings)
+    ca = bootstrap_ca(CaRepository(table), keys, settings)
 
     assert (ca.root.key_id, ca.issuer.key_id) == (
         keys.winners["alias/astca/root"],
@@ -172,7 +204,7 @@ def test_the_run_that_loses_the_alias_race_uses_the_winners_key(table: Table, se
     )
     states = {key: aws.kms().describe_key(KeyId=key)["KeyMetadata"]["KeyState"] for key in kms_keys()}
     assert sorted(states.values()) == ["Enabled", "Enabled", "PendingDeletion", "PendingDeletion"]
-    assert bootstrap_ca(table, KmsKeys(), settings) == ca
+    assert bootstrap_ca(CaRepository(table), KmsKeys(), settings) == ca
 
 
 class RacingTable(Table):
@@ -190,34 +222,34 @@ def test_the_run_that_loses_the_write_race_returns_the_stored_certificates(
 ) -> None:
     table = RacingTable(aws.tables["Table"])
 
-    ca = bootstrap_ca(table, KmsKeys(), settings)
+    ca = bootstrap_ca(CaRepository(table), KmsKeys(), settings)
 
     stored = table.get(CA_PK, "ROOT")
     assert stored is not None
     assert ca.root_pem == stored["certificate"]
     ca.issuer.certificate.verify_directly_issued_by(ca.root.certificate)
-    assert load_hierarchy(Table(aws.tables["Table"])) == ca
+    assert load_hierarchy(CaRepository(Table(aws.tables["Table"]))) == ca
 
 
 def test_a_lost_alias_is_restored_to_the_stored_key(table: Table, settings: Settings) -> None:
-    ca = bootstrap_ca(table, KmsKeys(), settings)
+    ca = bootstrap_ca(CaRepository(table), KmsKeys(), settings)
     aws.kms().delete_alias(AliasName="alias/astca/issuer")
 
-    again = bootstrap_ca(table, KmsKeys(), settings)
+    again = bootstrap_ca(CaRepository(table), KmsKeys(), settings)
 
     assert again == ca
     assert alias_target("alias/astca/issuer") == ca.issuer_key_id
 
 
 def test_an_alias_pointed_at_another_key_stops_the_bootstrap(table: Table, settings: Settings) -> None:
-    bootstrap_ca(table, KmsKeys(), settings)
+    bootstrap_ca(CaRepository(table), KmsKeys(), settings)
     other = KmsKeys().create_signing_key("ECC_NIST_P256", "other", {})
     aws.kms().update_alias(AliasName="alias/astca/root", TargetKeyId=other)
 
-    with pytest.raises(CaError) as error:
-        bootstrap_ca(table, KmsKeys(), settings)
+    with pytest.raises(Invalid) as error:
+        bootstrap_ca(CaRepository(table), KmsKeys(), settings)
 
-    assert error.value.entry is catalog.SIGNER_ERROR
+    assert error.value.subject == "ca hierarchy"
     assert "alias/astca/root names another key" in error.value.detail
 
 
@@ -227,9 +259,10 @@ def test_a_disabled_key_behind_the_alias_is_not_used(table: Table, settings: Set
     keys.ensure_alias("alias/astca/root", root_key)
     keys.disable(root_key)
 
-    with pytest.raises(CaError) as error:
-        bootstrap_ca(table, keys, settings)
+    with pytest.raises(Failed) as error:
+        bootstrap_ca(CaRepository(table), keys, settings)
 
+    assert error.value.service == "kms"
     assert "the key behind alias/astca/root cannot sign (Disabled" in error.value.detail
     assert table.get(CA_PK, "ROOT") is None
 
@@ -237,8 +270,8 @@ def test_a_disabled_key_behind_the_alias_is_not_used(table: Table, settings: Set
 def test_the_key_spec_applies_to_new_keys_only(table: Table, settings: Settings) -> None:
     p384 = settings.model_copy(update={"ca_key_spec": "ECC_NIST_P384", "ca_alias_prefix": "alias/astca-p384"})
 
-    ca = bootstrap_ca(table, KmsKeys(), p384)
-    again = bootstrap_ca(table, KmsKeys(), p384.model_copy(update={"ca_key_spec": "RSA_2048"}))
+    ca = bootstrap_ca(CaRepository(table), KmsKeys(), p384)
+    again = bootstrap_ca(CaRepository(table), KmsKeys(), p384.model_copy(update={"ca_key_spec": "RSA_2048"}))
 
     public_key = ca.root.certificate.public_key()
     assert isinstance(public_key, ec.EllipticCurvePublicKey)
@@ -248,31 +281,31 @@ def test_the_key_spec_applies_to_new_keys_only(table: Table, settings: Settings)
 
 
 def test_stored_certificates_that_do_not_chain_are_refused(table: Table, settings: Settings) -> None:
-    ca = bootstrap_ca(table, KmsKeys(), settings)
+    ca = bootstrap_ca(CaRepository(table), KmsKeys(), settings)
     other_root = root_ca_certificate(KmsSigner(KmsKeys().create_signing_key("ECC_NIST_P256", "x", {})))
     item = table.get(CA_PK, "ROOT")
     assert item is not None
     table.put({**item, "certificate": other_root.public_bytes(Encoding.PEM).decode()})
-    hierarchy_module.forget_hierarchies()
+    hierarchy_module._hierarchies.clear()
 
-    with pytest.raises(CaError, match="do not chain"):
-        load_hierarchy(table)
+    with pytest.raises(Invalid, match="do not chain"):
+        load_hierarchy(CaRepository(table))
     assert table.get(CA_PK, "ISSUER") == {**(table.get(CA_PK, "ISSUER") or {}), "keyId": ca.issuer_key_id}
 
 
 def test_a_stored_certificate_that_is_not_pem_is_refused(table: Table, settings: Settings) -> None:
-    bootstrap_ca(table, KmsKeys(), settings)
+    bootstrap_ca(CaRepository(table), KmsKeys(), settings)
     item = table.get(CA_PK, "ISSUER")
     assert item is not None
     table.put({**item, "certificate": "-----BEGIN CERTIFICATE-----\nbroken\n-----END CERTIFICATE-----\n"})
-    hierarchy_module.forget_hierarchies()
+    hierarchy_module._hierarchies.clear()
 
-    with pytest.raises(CaError, match="ISSUER CA certificate is not PEM"):
-        load_hierarchy(table)
+    with pytest.raises(Invalid, match="ISSUER CA certificate is not PEM"):
+        load_hierarchy(CaRepository(table))
 
 
 def test_the_issuer_signer_signs_with_the_issuer_key(table: Table, settings: Settings) -> None:
-    ca = bootstrap_ca(table, KmsKeys(), settings)
+    ca = bootstrap_ca(CaRepository(table), KmsKeys(), settings)
 
     signer = ca.issuer.signer()
 

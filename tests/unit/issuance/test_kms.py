@@ -1,6 +1,7 @@
-"""KmsSigner signs RAW up to 4096 bytes and DIGEST above, verifies every signature, and maps KMS failures.
+"""KmsSigner signs RAW up to 4096 bytes and DIGEST above, verifies every signature, and types KMS failures.
 
-moto's Sign is corrected by tests/moto_kms.py (DIGEST signed as given, disabled keys refused).
+moto's Sign is corrected by local/moto_kms.py (DIGEST signed as given, disabled keys refused). A KMS
+failure is Transient("kms") when a retry may help (throttled, 5xx, no answer), else Failed("kms").
 """
 
 from __future__ import annotations
@@ -10,20 +11,23 @@ from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError, EndpointConnectionError
+from botocore.stub import Stubber
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 
-from astca import aws, catalog
-from astca.catalog import CaError
+from astca import aws
+from astca.domain.errors import DomainError, Failed, Invalid, Transient
 from astca.issuance import kms
 from astca.issuance.kms import RAW_MESSAGE_LIMIT, KmsKeys, KmsSigner
 
 SignerFactory = Callable[..., KmsSigner]
 
 
-def assert_signer_error(error: pytest.ExceptionInfo[CaError], *words: str) -> None:
-    assert error.value.entry is catalog.SIGNER_ERROR
-    assert error.value.entry.code == 510005003
+def assert_kms_outcome(
+    error: pytest.ExceptionInfo[DomainError], kind: type[DomainError], *words: str
+) -> None:
+    assert type(error.value) is kind
+    assert error.value.subject == "kms"
     for word in words:
         assert word in error.value.detail
 
@@ -101,7 +105,7 @@ def test_the_public_key_is_fetched_once_per_key(
 
 
 @pytest.mark.parametrize("answer", [b"garbage", "a real signature of other bytes"])
-def test_a_signature_that_does_not_verify_is_a_signer_error(
+def test_a_signature_that_does_not_verify_is_failed(
     new_signer: SignerFactory, monkeypatch: pytest.MonkeyPatch, answer: bytes | str
 ) -> None:
     signer = new_signer()
@@ -109,44 +113,42 @@ def test_a_signature_that_does_not_verify_is_a_signer_error(
     signer.public_key()
     monkeypatch.setattr(aws.kms(), "sign", lambda **_: {"Signature": signature, "KeyId": signer.key_id})
 
-    with pytest.raises(CaError) as error:
+    with pytest.raises(DomainError) as error:
         signer.sign(b"the tbs bytes")
 
-    assert_signer_error(error, "does not verify")
+    assert_kms_outcome(error, Failed, "does not verify")
 
 
-def test_a_disabled_key_is_a_signer_error(new_signer: SignerFactory, keys: KmsKeys) -> None:
+def test_a_disabled_key_is_failed(new_signer: SignerFactory, keys: KmsKeys) -> None:
     signer = new_signer()
     signer.public_key()
     keys.disable(signer.key_id)
 
-    with pytest.raises(CaError) as error:
+    with pytest.raises(DomainError) as error:
         signer.sign(b"message")
 
-    assert_signer_error(error, "KMS Sign failed (DisabledException)")
+    assert_kms_outcome(error, Failed, "KMS Sign failed (DisabledException)")
 
 
-def test_a_key_pending_deletion_is_a_signer_error(new_signer: SignerFactory, keys: KmsKeys) -> None:
+def test_a_key_pending_deletion_is_failed(new_signer: SignerFactory, keys: KmsKeys) -> None:
     signer = new_signer()
     signer.public_key()
     keys.schedule_deletion(signer.key_id, days=7)
 
-    with pytest.raises(CaError) as error:
+    with pytest.raises(DomainError) as error:
         signer.sign(b"x" * 5000)
 
-    assert_signer_error(error, "KMSInvalidStateException")
+    assert_kms_outcome(error, Failed, "KMSInvalidStateException")
 
 
-def test_a_missing_key_is_a_signer_error() -> None:
-    with pytest.raises(CaError) as error:
+def test_a_missing_key_is_failed() -> None:
+    with pytest.raises(DomainError) as error:
         KmsSigner("6b1f1e3c-0000-4000-8000-000000000000").sign(b"message")
 
-    assert_signer_error(error, "KMS GetPublicKey failed (NotFoundException)")
+    assert_kms_outcome(error, Failed, "KMS GetPublicKey failed (NotFoundException)")
 
 
-def test_a_transport_failure_is_a_signer_error(
-    new_signer: SignerFactory, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_no_answer_is_transient(new_signer: SignerFactory, monkeypatch: pytest.MonkeyPatch) -> None:
     signer = new_signer()
     signer.public_key()
 
@@ -155,19 +157,21 @@ def test_a_transport_failure_is_a_signer_error(
 
     monkeypatch.setattr(aws.kms(), "sign", unreachable)
 
-    with pytest.raises(CaError) as error:
+    with pytest.raises(DomainError) as error:
         signer.sign(b"message")
 
-    assert_signer_error(error, "KMS Sign failed (no answer)")  # no Python class name reaches a caller
+    assert_kms_outcome(
+        error, Transient, "KMS Sign failed (no answer)"
+    )  # no Python class name reaches a caller
 
 
-def test_a_key_that_cannot_sign_certificates_is_a_signer_error() -> None:
+def test_a_key_that_cannot_sign_certificates_is_failed() -> None:
     encryption_key = aws.kms().create_key(KeySpec="SYMMETRIC_DEFAULT", KeyUsage="ENCRYPT_DECRYPT")
 
-    with pytest.raises(CaError) as error:
+    with pytest.raises(DomainError) as error:
         KmsSigner(encryption_key["KeyMetadata"]["KeyId"]).public_key()
 
-    assert_signer_error(error, "cannot sign certificates")
+    assert_kms_outcome(error, Failed, "cannot sign certificates")
 
 
 def test_keys_are_created_tagged_and_described(keys: KmsKeys) -> None:
@@ -189,10 +193,10 @@ def test_keys_are_created_tagged_and_described(keys: KmsKeys) -> None:
 
 
 def test_a_key_spec_outside_the_allow_list_is_refused(keys: KmsKeys) -> None:
-    with pytest.raises(CaError) as error:
+    with pytest.raises(Invalid, match="ECC_SECG_P256K1") as error:
         keys.create_signing_key("ECC_SECG_P256K1", "no", {})
 
-    assert_signer_error(error, "ECC_SECG_P256K1")
+    assert error.value.subject == "key spec"
 
 
 def test_an_alias_names_the_first_key_it_was_given(keys: KmsKeys) -> None:
@@ -204,7 +208,7 @@ def test_an_alias_names_the_first_key_it_was_given(keys: KmsKeys) -> None:
     assert keys.ensure_alias("alias/astca/test", first) == first
 
 
-def test_key_management_failures_are_signer_errors(keys: KmsKeys) -> None:
+def test_key_management_failures_are_failed(keys: KmsKeys) -> None:
     missing = "6b1f1e3c-0000-4000-8000-000000000000"
 
     for operation, call in (
@@ -212,9 +216,9 @@ def test_key_management_failures_are_signer_errors(keys: KmsKeys) -> None:
         ("DisableKey", lambda: keys.disable(missing)),
         ("ScheduleKeyDeletion", lambda: keys.schedule_deletion(missing)),
     ):
-        with pytest.raises(CaError) as error:
+        with pytest.raises(DomainError) as error:
             call()
-        assert_signer_error(error, f"KMS {operation} failed")
+        assert_kms_outcome(error, Failed, f"KMS {operation} failed")
 
 
 def test_describe_answers_none_only_for_a_missing_key(keys: KmsKeys, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -224,7 +228,50 @@ def test_describe_answers_none_only_for_a_missing_key(keys: KmsKeys, monkeypatch
     assert keys.describe("not a key id") is None
     monkeypatch.setattr(aws.kms(), "describe_key", denied)
 
-    with pytest.raises(CaError) as error:
+    with pytest.raises(DomainError) as error:
         keys.describe("alias/astca/root")
 
-    assert_signer_error(error, "KMS DescribeKey failed (AccessDeniedException)")
+    assert_kms_outcome(error, Failed, "KMS DescribeKey failed (AccessDeniedException)")
+
+
+# ---------------------------------------------------------------------------------------- throttling, 5xx
+
+
+@pytest.mark.parametrize(
+    ("code", "status", "kind"),
+    [
+        ("ThrottlingException", 400, Transient),
+        ("KMSInternalException", 500, Transient),
+        ("DependencyTimeoutException", 503, Transient),
+        ("KeyUnavailableException", 500, Transient),
+        ("DisabledException", 400, Failed),
+        ("KMSInvalidStateException", 400, Failed),
+        ("AccessDeniedException", 400, Failed),
+    ],
+)
+def test_a_sign_failure_is_transient_only_when_a_retry_may_help(
+    new_signer: SignerFactory, code: str, status: int, kind: type[DomainError]
+) -> None:
+    # Given a signer whose public key is known, and KMS answering its Sign with this error
+    signer = new_signer()
+    signer.public_key()
+
+    with Stubber(aws.kms()) as stubber:
+        stubber.add_client_error("sign", service_error_code=code, http_status_code=status)
+        with pytest.raises(DomainError) as error:
+            signer.sign(b"the tbs bytes")
+        stubber.assert_no_pending_responses()
+
+    assert_kms_outcome(error, kind, f"KMS Sign failed ({code})")
+    assert isinstance(error.value.__cause__, ClientError)
+
+
+def test_a_throttled_get_public_key_is_transient_and_not_cached() -> None:
+    key_id = "6b1f1e3c-0000-4000-8000-000000000001"
+
+    with Stubber(aws.kms()) as stubber:
+        stubber.add_client_error("get_public_key", service_error_code="ThrottlingException")
+        with pytest.raises(Transient, match=r"KMS GetPublicKey failed \(ThrottlingException\)"):
+            KmsSigner(key_id).public_key()
+
+    assert key_id not in kms._public_keys

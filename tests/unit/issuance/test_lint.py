@@ -19,10 +19,10 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
-from astca import catalog, clock
-from astca.catalog import CaError
+from astca import clock
+from astca.domain.errors import Invalid
 from astca.issuance import lint
-from astca.issuance.device import key_usage
+from astca.issuance.certificates import key_usage
 from astca.issuance.lint import pkilint_lint
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -75,9 +75,9 @@ def draft(
 
 
 def lint_codes(certificate: x509.Certificate) -> set[str]:
-    with pytest.raises(CaError) as error:
+    with pytest.raises(Invalid) as error:
         pkilint_lint(certificate)
-    assert error.value.entry is catalog.SIGNER_ERROR
+    assert error.value.subject == "certificate"
     assert error.value.detail.startswith("lint: the certificate fails ")
     codes = error.value.detail.removeprefix("lint: the certificate fails ").split(", ")
     assert codes == sorted(set(codes))

@@ -1,6 +1,6 @@
 """sign_compact: KMS keys of every signer key spec make JWSs that joserfc verifies; ECDSA DER becomes r || s.
 
-The keys are KMS keys on the session's moto (Sign corrected by tests/moto_kms.py); joserfc, an
+The keys are KMS keys on the session's moto (Sign corrected by local/moto_kms.py); joserfc, an
 independent JOSE implementation, is the verifier.
 """
 

@@ -18,7 +18,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from jwcrypto import jwk, jws
 
-from astca.jose.proof import MAX_PROOF_CHARS, ProofError, algorithms_for, verify_proof
+from astca.domain.proofs import MAX_PROOF_CHARS
+from astca.jose.proof import ProofError, algorithms_for, verify_proof
 from tests.key_proofs import KEY_PROOF_TYPE, DeviceKey, b64url, compact
 
 NOW = 1_800_000_000

@@ -15,8 +15,8 @@ import pytest
 
 from astca import catalog
 from astca.catalog import CaError, ErrorEntry
+from astca.domain.profiles import AST_DEVICE, TLS_CLIENT_WITH_KEY, KeyKind, Profile
 from astca.policy.csr import CsrPolicy, parse_csr
-from astca.policy.profiles import AST_DEVICE, TLS_CLIENT_WITH_KEY, KeyKind, Profile
 from tests.corpus.make_corpus import Corpus
 
 Outcome = KeyKind | tuple[ErrorEntry, str]

@@ -14,10 +14,10 @@ from cryptography.x509.oid import NameOID
 
 from astca import catalog
 from astca.catalog import CaError, ErrorEntry
+from astca.domain.profiles import AST_DEVICE, TLS_CLIENT_WITH_KEY, KeyKind
 from astca.policy import csr as csr_module
 from astca.policy.algorithms import signature_algorithm
 from astca.policy.csr import MAX_CSR_CHARS, CsrPolicy, parse_csr
-from astca.policy.profiles import AST_DEVICE, TLS_CLIENT_WITH_KEY, KeyKind
 from astca.policy.weakkeys import WeakKeys
 from tests.corpus.make_corpus import Corpus
 

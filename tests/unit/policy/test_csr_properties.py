@@ -16,9 +16,9 @@ from hypothesis import strategies as st
 
 from astca import catalog
 from astca.catalog import CaError
-from astca.issuance.der import read_element
+from astca.domain.der import read_element
+from astca.domain.profiles import AST_DEVICE
 from astca.policy.csr import CsrPolicy, parse_csr
-from astca.policy.profiles import AST_DEVICE
 from tests.corpus.make_corpus import Corpus
 
 CSR_ERRORS = {

@@ -16,9 +16,9 @@ from hypothesis import strategies as st
 
 from astca import catalog
 from astca.catalog import CaError
+from astca.domain.profiles import AST_DEVICE, TLS_CLIENT_WITH_KEY, KeyKind
 from astca.policy import goodkey
 from astca.policy.goodkey import KeyPolicy
-from astca.policy.profiles import AST_DEVICE, TLS_CLIENT_WITH_KEY, KeyKind
 from astca.policy.roca import has_roca_fingerprint
 from astca.policy.smallprimes import SMALL_PRIME_BOUND, primes_up_to, small_primes_product
 from astca.policy.weakkeys import WeakKeys, fingerprint

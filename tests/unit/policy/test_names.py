@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from astca.policy.names import is_subject_text, subject_text_problem
+from astca.domain.names import is_subject_text, subject_text_problem
 
 REFUSED = ("Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp")
 

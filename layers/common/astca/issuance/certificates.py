@@ -1,4 +1,14 @@
-"""Certificates signed through KMS, and the CA certificate profiles: root, issuer, and a tenant's signer CA.
+"""Certificates signed through KMS: the one builder every certificate kind goes through, and the CA certificates.
+
+``certificate_builder`` turns a profile (``astca.domain.profiles``: root, issuer and signer CA, the
+device profiles) into an unsigned certificate; nothing else says what a certificate holds. For every
+profile: basicConstraints critical (cA and pathLenConstraint as the profile says), keyUsage critical
+with the profile's bits, extendedKeyUsage (not critical) when the profile lists any, subject key
+identifier (SHA-1 of the key, RFC 5280 method 1) and authority key identifier (the issuer's subject
+key identifier; a root's own), in that order. notBefore is the one the caller gives, in whole
+seconds (a CA: the moment it is made less the profile's backdate; a device: the one fixed when its
+request was accepted and stored in its record, so the certificate says what the record says);
+notAfter is notBefore plus the profile's validity, never after the issuer's.
 
 ``cryptography`` has no external-signer API, so ``sign_certificate`` builds the certificate and signs
 it once with a throwaway key of the signer's algorithm: that gives the TBS bytes and the
@@ -6,30 +16,41 @@ signatureAlgorithm exactly as the real certificate needs them (the TBS names the
 the key). KMS signs the TBS bytes, the DER certificate is assembled from the three parts, parsed
 back and verified against its issuer. Nothing is returned that does not verify.
 
-Profiles (RFC 5280): basicConstraints and keyUsage critical, subject and authority key identifiers,
-a random positive 159-bit serial, notBefore a minute in the past and never before the issuer's,
-notAfter never after the issuer's. The root has no pathLenConstraint (issuer and signer CAs follow
-it), the issuer CA has pathLen 1 (a signer CA follows it), a signer CA pathLen 0 (it signs device
-certificates only).
+Failures are typed outcomes (``astca.domain.errors``): KMS's through ``issuance.kms``
+(``Transient("kms")``: retry; ``Failed("kms")``), a hierarchy whose certificates and keys disagree
+``Invalid("ca hierarchy")``, an issuer that leaves no validity ``PreconditionFailed("ca hierarchy")``,
+a certificate that does not verify ``Invalid("certificate")``. Inputs that cannot make a certificate
+of the profile (a key it does not allow, a serial out of range, text a certificate cannot name) are
+ValueError, raised before KMS is asked anything.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
-from datetime import datetime, timedelta
+from collections.abc import Callable, Iterable
+from datetime import UTC, datetime
 
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives.asymmetric import ec, rsa
+from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
+from cryptography.hazmat.primitives.asymmetric.types import PublicKeyTypes
 from cryptography.hazmat.primitives.serialization import Encoding
-from cryptography.x509.oid import NameOID
+from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
-from astca import catalog, clock
-from astca.catalog import CaError
+from astca import clock
+from astca.domain.errors import Invalid, PreconditionFailed
+from astca.domain.names import SUBJECT_TEXT_MAX, is_subject_text
+from astca.domain.profiles import (
+    ISSUER_CA,
+    ROOT_CA,
+    SIGNER_CA,
+    ExtendedKeyUsageName,
+    KeyKind,
+    KeyUsageName,
+    Profile,
+)
+from astca.domain.serials import is_serial, new_serial
 from astca.issuance import der
 from astca.issuance.kms import KmsSigner, SigningAlgorithm, SigningPublicKey
-from astca.policy.names import SUBJECT_TEXT_MAX, is_subject_text
 
 ORGANIZATION = "astca"
 ROOT_CA_NAME = x509.Name(
@@ -44,25 +65,143 @@ ISSUER_CA_NAME = x509.Name(
         x509.NameAttribute(NameOID.COMMON_NAME, "astca Issuer CA"),
     ]
 )
-BACKDATE = timedelta(minutes=1)
 _PRINTABLE = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789 '()+,-./:=?")
+_EXTENDED_KEY_USAGES = {
+    ExtendedKeyUsageName.CLIENT_AUTH: ExtendedKeyUsageOID.CLIENT_AUTH,
+    ExtendedKeyUsageName.SERVER_AUTH: ExtendedKeyUsageOID.SERVER_AUTH,
+}
+_CURVE_KINDS = {ec.SECP256R1.name: KeyKind.EC_P256, ec.SECP384R1.name: KeyKind.EC_P384}
 
-
-@dataclass(frozen=True)
-class CaProfile:
-    """What a CA certificate of one kind says: its path length, whether it signs data, its default validity."""
-
-    name: str
-    path_length: int | None
-    digital_signature: bool
-    validity: timedelta
-
-
-ROOT_CA = CaProfile("ROOT_CA", path_length=None, digital_signature=False, validity=timedelta(days=7305))
-ISSUER_CA = CaProfile("ISSUER_CA", path_length=1, digital_signature=False, validity=timedelta(days=3653))
-SIGNER_CA = CaProfile("SIGNER_CA", path_length=0, digital_signature=True, validity=timedelta(days=1826))
+CertifiedKey = ec.EllipticCurvePublicKey | rsa.RSAPublicKey | ed25519.Ed25519PublicKey
 
 _throwaway_keys: dict[str, ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey] = {}
+
+
+# ---------------------------------------------------------------------------------------- the builder
+
+
+def certificate_builder(
+    profile: Profile,
+    *,
+    subject: x509.Name,
+    public_key: PublicKeyTypes,
+    issuer: x509.Certificate | None,
+    serial: int,
+    not_before: datetime,
+) -> x509.CertificateBuilder:
+    """The unsigned certificate of ``profile`` for ``public_key``, issued by ``issuer`` (None: self-issued).
+
+    A pure function of its inputs: the same inputs give the same TBS. ValueError when the profile
+    does not allow the key, the serial is not 2^63 <= serial < 2^159 or ``not_before`` is naive;
+    ``PreconditionFailed("ca hierarchy")`` when the issuer leaves no validity; ``Invalid("ca
+    hierarchy")`` when the issuer has no subject key identifier.
+    """
+    key = allowed_key(profile, public_key)
+    if not is_serial(serial):
+        raise ValueError(
+            "serial must be a random positive integer of 64 to 159 bits (2^63 <= serial < 2^159)"
+        )
+    start, end = validity(profile, not_before, issuer)
+    ski = x509.SubjectKeyIdentifier.from_public_key(key)
+    builder = (
+        x509.CertificateBuilder()
+        .subject_name(subject)
+        .issuer_name(subject if issuer is None else issuer.subject)
+        .public_key(key)
+        .serial_number(serial)
+        .not_valid_before(start)
+        .not_valid_after(end)
+        .add_extension(
+            x509.BasicConstraints(ca=profile.is_ca, path_length=profile.path_length), critical=True
+        )
+    )
+    if profile.key_usage:
+        builder = builder.add_extension(key_usage(profile.key_usage), critical=True)
+    if profile.extended_key_usage:
+        usages = [_EXTENDED_KEY_USAGES[usage] for usage in profile.extended_key_usage]
+        builder = builder.add_extension(x509.ExtendedKeyUsage(usages), critical=False)
+    return builder.add_extension(ski, critical=False).add_extension(
+        authority_key_identifier(issuer, ski), critical=False
+    )
+
+
+def validity(
+    profile: Profile, not_before: datetime, issuer: x509.Certificate | None
+) -> tuple[datetime, datetime]:
+    """notBefore and notAfter of a ``profile`` certificate: ``not_before`` as given (whole seconds, UTC)
+    and that plus the profile's validity, never after the issuer's notAfter.
+
+    notBefore is not moved up to the issuer's: a device certificate must say the notBefore its record
+    was given when the request was accepted, and a CA's (made now, less the backdate) is never before
+    an issuer that already exists. ValueError for a naive ``not_before``;
+    ``PreconditionFailed("ca hierarchy", state="expired")`` when the issuer ends before the
+    certificate could start: it can issue nothing more.
+    """
+    if not_before.tzinfo is None:
+        raise ValueError("not_before must be timezone-aware")
+    start = not_before.astimezone(UTC).replace(microsecond=0)
+    end = start + profile.validity
+    if issuer is not None:
+        end = min(end, issuer.not_valid_after_utc)
+    if end <= start:
+        raise PreconditionFailed(
+            "ca hierarchy",
+            f"no validity left for a {profile.name} certificate: its issuer ends "
+            f"{clock.rfc3339(end)}, before {clock.rfc3339(start)}",
+            state="expired",
+        )
+    return start, end
+
+
+def key_usage(bits: Iterable[str]) -> x509.KeyUsage:
+    """The keyUsage extension with exactly ``bits`` set (``KeyUsageName`` values; ValueError for others)."""
+    wanted = set(bits)
+    unknown = wanted - set(KeyUsageName)
+    if unknown:
+        raise ValueError(f"unknown keyUsage bits {sorted(unknown)}")
+    return x509.KeyUsage(**{bit.value: bit in wanted for bit in KeyUsageName})
+
+
+def authority_key_identifier(
+    issuer: x509.Certificate | None, own: x509.SubjectKeyIdentifier
+) -> x509.AuthorityKeyIdentifier:
+    """The AKI of a certificate issued by ``issuer``: its subject key identifier (``own`` when self-issued).
+
+    ``Invalid("ca hierarchy")`` when the issuer has none (RFC 5280 4.2.1.2: a CA certificate MUST).
+    """
+    if issuer is None:
+        return x509.AuthorityKeyIdentifier.from_issuer_subject_key_identifier(own)
+    try:
+        ski = issuer.extensions.get_extension_for_class(x509.SubjectKeyIdentifier).value
+    except x509.ExtensionNotFound:
+        raise Invalid(
+            "ca hierarchy",
+            f"the issuer certificate ({issuer.subject.rfc4514_string()}) has no subject key identifier",
+        ) from None
+    return x509.AuthorityKeyIdentifier.from_issuer_subject_key_identifier(ski)
+
+
+def allowed_key(profile: Profile, public_key: PublicKeyTypes) -> CertifiedKey:
+    """``public_key`` if ``profile`` allows its kind and size (the CSR policy checked it first), else ValueError."""
+    if isinstance(public_key, ec.EllipticCurvePublicKey | rsa.RSAPublicKey | ed25519.Ed25519PublicKey):
+        kind = _key_kind(public_key)
+        if kind in profile.key_kinds and (
+            not isinstance(public_key, rsa.RSAPublicKey)
+            or profile.rsa_min_bits <= public_key.key_size <= profile.rsa_max_bits
+        ):
+            return public_key
+    raise ValueError(f"{profile.name} does not allow this {type(public_key).__name__}")
+
+
+def _key_kind(public_key: CertifiedKey) -> KeyKind | None:
+    if isinstance(public_key, rsa.RSAPublicKey):
+        return KeyKind.RSA
+    if isinstance(public_key, ed25519.Ed25519PublicKey):
+        return KeyKind.ED25519
+    return _CURVE_KINDS.get(public_key.curve.name)
+
+
+# ---------------------------------------------------------------------------------------- signing
 
 
 def sign_certificate(
@@ -76,8 +215,11 @@ def sign_certificate(
 
     Without ``issuer`` the certificate must be self-signed (a root). ``lint`` sees the draft (the very
     TBS that KMS will sign, under a throwaway signature) before KMS is asked; whatever it raises stops
-    issuance. SignerError when KMS fails, the issuer's key is not the signer's, or the result does not
-    verify.
+    issuance (``lint.pkilint_lint`` raises ``Invalid("certificate")``). KMS failures are
+    ``Transient("kms")`` or ``Failed("kms")``; ``Invalid("ca hierarchy")`` when the issuer
+    certificate does not hold the signer's key (the stored CA and its key disagree), checked before
+    KMS signs; ``Invalid("certificate")`` when the signed certificate does not verify against its
+    issuer (its issuer name is not the issuer's subject, say).
     """
     algorithm = signer.algorithm
     draft = builder.sign(_throwaway_key(algorithm), algorithm.hash_algorithm())
@@ -86,16 +228,16 @@ def sign_certificate(
     tbs = draft.tbs_certificate_bytes
     signature_algorithm = der.signature_algorithm_of(draft.public_bytes(Encoding.DER))
     if issuer is not None and issuer.public_key() != signer.public_key():
-        raise CaError(catalog.SIGNER_ERROR, "the issuer certificate does not hold the signing key")
+        raise Invalid("ca hierarchy", "the issuer certificate does not hold the signing key")
     signature = signer.sign(tbs)
     certificate = x509.load_der_x509_certificate(der.certificate(tbs, signature_algorithm, signature))
     if certificate.tbs_certificate_bytes != tbs:  # pragma: no cover - cryptography parses what it wrote
-        raise CaError(catalog.SIGNER_ERROR, "the assembled certificate does not hold the TBS that was signed")
+        raise Invalid("certificate", "the assembled certificate does not hold the TBS that was signed")
     issuing = issuer or certificate
     try:
         certificate.verify_directly_issued_by(issuing)
     except (ValueError, TypeError, InvalidSignature) as exc:
-        raise CaError(catalog.SIGNER_ERROR, f"the signed certificate does not verify ({exc})") from None
+        raise Invalid("certificate", f"the signed certificate does not verify ({exc})") from None
     return certificate
 
 
@@ -112,49 +254,44 @@ def _throwaway_key(algorithm: SigningAlgorithm) -> ec.EllipticCurvePrivateKey | 
     return key
 
 
-def ca_certificate_builder(
-    profile: CaProfile,
+# ---------------------------------------------------------------------------------------- CA certificates
+
+
+def ca_certificate(
+    profile: Profile,
     subject: x509.Name,
     public_key: SigningPublicKey,
     *,
     issuer: x509.Certificate | None,
-    validity: timedelta,
-    now: datetime,
-) -> x509.CertificateBuilder:
-    """A CA certificate of ``profile`` for ``public_key``, issued by ``issuer`` (None: self-issued), unsigned."""
-    ski = x509.SubjectKeyIdentifier.from_public_key(public_key)
-    not_before, not_after = now - BACKDATE, now + validity
-    if issuer is None:
-        issuer_name, aki = subject, x509.AuthorityKeyIdentifier.from_issuer_subject_key_identifier(ski)
-    else:
-        issuer_name, aki = issuer.subject, _authority_key_identifier(issuer)
-        not_before = max(not_before, issuer.not_valid_before_utc)
-        not_after = min(not_after, issuer.not_valid_after_utc)
-    if not_after <= not_before or validity <= timedelta(0):
-        raise CaError(catalog.SIGNER_ERROR, f"no validity left for a {profile.name} certificate")
-    return (
-        x509.CertificateBuilder()
-        .subject_name(subject)
-        .issuer_name(issuer_name)
-        .public_key(public_key)
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(not_before.replace(microsecond=0))
-        .not_valid_after(not_after.replace(microsecond=0))
-        .add_extension(x509.BasicConstraints(ca=True, path_length=profile.path_length), critical=True)
-        .add_extension(_ca_key_usage(profile), critical=True)
-        .add_extension(ski, critical=False)
-        .add_extension(aki, critical=False)
+    issuer_signer: KmsSigner,
+    now: datetime | None = None,
+) -> x509.Certificate:
+    """A CA certificate of ``profile``, made ``now`` (notBefore ``now`` less the profile's backdate), signed.
+
+    ``issuer`` None: self-signed by ``issuer_signer``, whose key must be ``public_key``. ValueError
+    when ``profile`` is not a CA profile or does not allow the key; the failures of ``validity`` and
+    ``sign_certificate`` otherwise.
+    """
+    if not profile.is_ca:
+        raise ValueError(f"{profile.name} is not a CA profile")
+    builder = certificate_builder(
+        profile,
+        subject=subject,
+        public_key=public_key,
+        issuer=issuer,
+        serial=new_serial(),
+        not_before=(now or clock.utcnow()) - profile.backdate,
     )
+    return sign_certificate(builder, issuer_signer, issuer=issuer)
 
 
 def root_ca_certificate(
-    signer: KmsSigner, *, validity: timedelta = ROOT_CA.validity, now: datetime | None = None
+    signer: KmsSigner, *, profile: Profile = ROOT_CA, now: datetime | None = None
 ) -> x509.Certificate:
-    """The self-signed root CA certificate (CN=astca Root CA, O=astca) of ``signer``'s key."""
-    builder = ca_certificate_builder(
-        ROOT_CA, ROOT_CA_NAME, signer.public_key(), issuer=None, validity=validity, now=now or clock.utcnow()
+    """The self-signed root CA certificate (CN=astca Root CA, O=astca) of ``signer``'s key (``ca_certificate``)."""
+    return ca_certificate(
+        profile, ROOT_CA_NAME, signer.public_key(), issuer=None, issuer_signer=signer, now=now
     )
-    return sign_certificate(builder, signer)
 
 
 def issuer_ca_certificate(
@@ -162,19 +299,13 @@ def issuer_ca_certificate(
     root_certificate: x509.Certificate,
     root_signer: KmsSigner,
     *,
-    validity: timedelta = ISSUER_CA.validity,
+    profile: Profile = ISSUER_CA,
     now: datetime | None = None,
 ) -> x509.Certificate:
     """The issuer CA certificate (CN=astca Issuer CA, O=astca) of ``public_key``, signed by the root."""
-    builder = ca_certificate_builder(
-        ISSUER_CA,
-        ISSUER_CA_NAME,
-        public_key,
-        issuer=root_certificate,
-        validity=validity,
-        now=now or clock.utcnow(),
+    return ca_certificate(
+        profile, ISSUER_CA_NAME, public_key, issuer=root_certificate, issuer_signer=root_signer, now=now
     )
-    return sign_certificate(builder, root_signer, issuer=root_certificate)
 
 
 def signer_ca_certificate(
@@ -185,24 +316,19 @@ def signer_ca_certificate(
     public_key: SigningPublicKey,
     issuer_certificate: x509.Certificate,
     issuer_signer: KmsSigner,
-    validity: timedelta = SIGNER_CA.validity,
+    profile: Profile = SIGNER_CA,
     now: datetime | None = None,
 ) -> x509.Certificate:
     """A tenant's signer CA certificate (CN=<name>, OU=<tenant>, O=astca, serialNumber=<signer id>).
 
-    ValueError when ``name`` or ``tenant`` is not 1-64 bytes of UTF-8 a certificate can name (policy.names)
-    (``is_subject_text``) or ``signer_id`` is not 1-64 PrintableString characters.
+    ValueError when ``name`` or ``tenant`` is not 1-64 bytes of UTF-8 a certificate can name
+    (``astca.domain.names``) or ``signer_id`` is not 1-64 PrintableString characters; the failures
+    of ``ca_certificate`` otherwise.
     """
     subject = signer_ca_name(tenant, signer_id, name)
-    builder = ca_certificate_builder(
-        SIGNER_CA,
-        subject,
-        public_key,
-        issuer=issuer_certificate,
-        validity=validity,
-        now=now or clock.utcnow(),
+    return ca_certificate(
+        profile, subject, public_key, issuer=issuer_certificate, issuer_signer=issuer_signer, now=now
     )
-    return sign_certificate(builder, issuer_signer, issuer=issuer_certificate)
 
 
 def signer_ca_name(tenant: str, signer_id: str, name: str) -> x509.Name:
@@ -210,7 +336,7 @@ def signer_ca_name(tenant: str, signer_id: str, name: str) -> x509.Name:
     for what, value in (("signer name", name), ("tenant", tenant)):
         if not is_subject_text(value):
             raise ValueError(
-                f"{what} must be 1-{SUBJECT_TEXT_MAX} bytes of UTF-8 a certificate can name (policy.names)"
+                f"{what} must be 1-{SUBJECT_TEXT_MAX} bytes of UTF-8 a certificate can name (domain.names)"
             )
     if not 0 < len(signer_id) <= SUBJECT_TEXT_MAX or not set(signer_id) <= _PRINTABLE:
         raise ValueError("signer id must be 1-64 PrintableString characters")
@@ -221,26 +347,4 @@ def signer_ca_name(tenant: str, signer_id: str, name: str) -> x509.Name:
             x509.NameAttribute(NameOID.COMMON_NAME, name),
             x509.NameAttribute(NameOID.SERIAL_NUMBER, signer_id),
         ]
-    )
-
-
-def _authority_key_identifier(issuer: x509.Certificate) -> x509.AuthorityKeyIdentifier:
-    try:
-        ski = issuer.extensions.get_extension_for_class(x509.SubjectKeyIdentifier).value
-    except x509.ExtensionNotFound:
-        return x509.AuthorityKeyIdentifier.from_issuer_public_key(issuer.public_key())  # type: ignore[arg-type]
-    return x509.AuthorityKeyIdentifier.from_issuer_subject_key_identifier(ski)
-
-
-def _ca_key_usage(profile: CaProfile) -> x509.KeyUsage:
-    return x509.KeyUsage(
-        digital_signature=profile.digital_signature,
-        content_commitment=False,
-        key_encipherment=False,
-        data_encipherment=False,
-        key_agreement=False,
-        key_cert_sign=True,
-        crl_sign=True,
-        encipher_only=False,
-        decipher_only=False,
     )

@@ -4,8 +4,14 @@ A message of at most 4096 bytes goes to KMS as it is (MessageType RAW); a longer
 and its digest is sent (MessageType DIGEST), as KMS takes no more than 4096 bytes. Either way the
 signature KMS returns is verified against the key's public key before anyone sees it. The public
 key is fetched once per container and key id (``GetPublicKey``); pass key ids or key ARNs, not
-aliases, since an alias can be pointed at another key. Every KMS failure, and a signature that does
-not verify, is 5105003 SignerError with a detail naming the operation and KMS's error code.
+aliases, since an alias can be pointed at another key.
+
+Failures are typed outcomes (``astca.domain.errors``), never catalog entries: a KMS client failure
+goes through ``kms_errors`` to ``astca.aws.failure`` (``Transient("kms")`` when throttled, a 5xx or
+no answer: retry later; ``Failed("kms")`` for a refusal such as a disabled or missing key), the
+detail naming the operation and KMS's error code ("KMS Sign failed (ThrottlingException)"). What KMS
+answers that astca cannot use (a signature that does not verify, a key that cannot sign
+certificates) is ``Failed("kms")`` too: asking again would get the same answer.
 """
 
 from __future__ import annotations
@@ -20,8 +26,8 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 
-from astca import aws, catalog
-from astca.catalog import CaError
+from astca import aws
+from astca.domain.errors import DomainError, Failed, Invalid
 
 RAW_MESSAGE_LIMIT = 4096
 SigningPublicKey = ec.EllipticCurvePublicKey | rsa.RSAPublicKey
@@ -62,14 +68,21 @@ _public_keys: dict[str, tuple[SigningAlgorithm, SigningPublicKey]] = {}
 
 @contextmanager
 def kms_errors(operation: str) -> Iterator[None]:
-    """Turn every KMS client failure into 5105003 SignerError naming ``operation`` and the error code."""
+    """Turn a KMS client failure into ``Transient("kms")`` or ``Failed("kms")`` (``aws.failure``).
+
+    The detail names ``operation`` and KMS's error code; the client error is the outcome's cause
+    (``kms_error_code`` reads it back, for the callers that give one code a meaning of their own).
+    """
     try:
         yield
-    except ClientError as exc:
-        code = exc.response.get("Error", {}).get("Code", "")
-        raise CaError(catalog.SIGNER_ERROR, f"KMS {operation} failed ({code})") from exc
-    except BotoCoreError as exc:
-        raise CaError(catalog.SIGNER_ERROR, f"KMS {operation} failed (no answer)") from exc
+    except (ClientError, BotoCoreError) as exc:
+        raise aws.failure("kms", f"KMS {operation}", exc) from exc
+
+
+def kms_error_code(error: DomainError) -> str:
+    """KMS's error code behind an outcome ``kms_errors`` raised ("" for no answer or another outcome)."""
+    cause = error.__cause__
+    return aws.error_code(cause) if isinstance(cause, ClientError) else ""
 
 
 def verify_signature(
@@ -98,7 +111,12 @@ class KmsSigner:
         return self._key()[0]
 
     def sign(self, message: bytes) -> bytes:
-        """A signature of ``message`` that verifies against ``public_key()`` (SignerError otherwise)."""
+        """A signature of ``message`` that verifies against ``public_key()``.
+
+        ``Transient("kms")`` when KMS is throttled or does not answer, ``Failed("kms")`` when it refuses
+        (a disabled key, a key pending deletion, a missing key) or returns a signature that does not
+        verify against the key's public half.
+        """
         algorithm, public_key = self._key()
         message_type: Literal["RAW", "DIGEST"] = "RAW"
         payload = message
@@ -117,9 +135,8 @@ class KmsSigner:
         try:
             verify_signature(public_key, algorithm, signature, message)
         except InvalidSignature:
-            raise CaError(
-                catalog.SIGNER_ERROR,
-                f"KMS Sign ({message_type}) returned a signature that does not verify against the key",
+            raise Failed(
+                "kms", f"KMS Sign ({message_type}) returned a signature that does not verify against the key"
             ) from None
         return signature
 
@@ -131,14 +148,15 @@ class KmsSigner:
 
 
 def _fetch_public_key(key_id: str) -> tuple[SigningAlgorithm, SigningPublicKey]:
+    """How the key signs and its public half; ``Failed("kms")`` for a key that cannot sign certificates."""
     with kms_errors("GetPublicKey"):
         response = aws.kms().get_public_key(KeyId=key_id)
     # KMS answers both names; moto only the deprecated CustomerMasterKeySpec.
     key_spec = str(response.get("KeySpec") or response.get("CustomerMasterKeySpec") or "")
     algorithm = ALGORITHMS.get(key_spec)
     if algorithm is None or response.get("KeyUsage") != "SIGN_VERIFY":
-        raise CaError(
-            catalog.SIGNER_ERROR,
+        raise Failed(
+            "kms",
             f"KMS key spec {key_spec or '?'} / usage {response.get('KeyUsage', '?')} cannot sign certificates",
         )
     public_key = serialization.load_der_public_key(response["PublicKey"])
@@ -149,7 +167,7 @@ def _fetch_public_key(key_id: str) -> tuple[SigningAlgorithm, SigningPublicKey]:
     else:
         matches = isinstance(public_key, rsa.RSAPublicKey) and public_key.key_size == _RSA_SIZES[key_spec]
     if not matches or not isinstance(public_key, ec.EllipticCurvePublicKey | rsa.RSAPublicKey):
-        raise CaError(catalog.SIGNER_ERROR, f"KMS GetPublicKey returned a key that is not {key_spec}")
+        raise Failed("kms", f"KMS GetPublicKey returned a key that is not {key_spec}")
     return algorithm, public_key
 
 
@@ -170,12 +188,18 @@ class KeyInfo:
 
 
 class KmsKeys:
-    """Creates, finds, aliases, disables and schedules the deletion of asymmetric signing keys."""
+    """Creates, finds, aliases, disables and schedules the deletion of asymmetric signing keys.
+
+    KMS failures are ``Transient("kms")`` or ``Failed("kms")`` (``kms_errors``).
+    """
 
     def create_signing_key(self, key_spec: str, description: str, tags: Mapping[str, str]) -> str:
-        """A new SIGN_VERIFY key of ``key_spec`` (one of ALGORITHMS), tagged; its key id."""
+        """A new SIGN_VERIFY key of ``key_spec`` (one of ALGORITHMS), tagged; its key id.
+
+        ``Invalid("key spec")`` for a spec outside the allow-list (nothing is sent to KMS).
+        """
         if key_spec not in ALGORITHMS:
-            raise CaError(catalog.SIGNER_ERROR, f"key spec {key_spec} is not allowed for CA keys")
+            raise Invalid("key spec", f"key spec {key_spec} is not allowed for CA keys")
         with kms_errors("CreateKey"):
             response = aws.kms().create_key(
                 KeySpec=key_spec,  # type: ignore[arg-type]
@@ -190,8 +214,8 @@ class KmsKeys:
         try:
             with kms_errors("DescribeKey"):
                 metadata = aws.kms().describe_key(KeyId=key_id)["KeyMetadata"]
-        except CaError as error:
-            if _code(error) == "NotFoundException":
+        except Failed as error:
+            if kms_error_code(error) == "NotFoundException":
                 return None
             raise
         return KeyInfo(
@@ -203,16 +227,19 @@ class KmsKeys:
         )
 
     def ensure_alias(self, alias: str, key_id: str) -> str:
-        """Point a new ``alias`` at ``key_id``; the key id the alias points at (another key if it existed)."""
+        """Point a new ``alias`` at ``key_id``; the key id the alias points at (another key if it existed).
+
+        ``Failed("kms")`` when the alias exists but names no key (it was deleted in between).
+        """
         try:
             with kms_errors("CreateAlias"):
                 aws.kms().create_alias(AliasName=alias, TargetKeyId=key_id)
-        except CaError as error:
-            if _code(error) != "AlreadyExistsException":
+        except Failed as error:
+            if kms_error_code(error) != "AlreadyExistsException":
                 raise
             existing = self.describe(alias)
             if existing is None:
-                raise CaError(catalog.SIGNER_ERROR, f"KMS alias {alias} exists but names no key") from None
+                raise Failed("kms", f"KMS alias {alias} exists but names no key") from None
             return existing.key_id
         return key_id
 
@@ -225,9 +252,3 @@ class KmsKeys:
         """Schedule a key's deletion after ``days`` (7-30) days; until then it can be recovered."""
         with kms_errors("ScheduleKeyDeletion"):
             aws.kms().schedule_key_deletion(KeyId=key_id, PendingWindowInDays=days)
-
-
-def _code(error: CaError) -> str:
-    """KMS's error code behind a SignerError raised by ``kms_errors``."""
-    cause = error.__cause__
-    return str(cause.response.get("Error", {}).get("Code", "")) if isinstance(cause, ClientError) else ""

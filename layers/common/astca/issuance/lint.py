@@ -8,6 +8,9 @@ are not web PKI (no serverAuth, no DNS names) nor S/MIME, so the CA/Browser Foru
 would judge them by rules they do not follow. The issuer/subject chain lint is left out: the draft
 carries a throwaway signature, and ``sign_certificate`` verifies the real one against the issuer.
 
+A finding that stops issuance is ``Invalid("certificate", "lint: the certificate fails <codes>")``:
+the certificate the profile data describes is not one to sign, and signing it again would not help.
+
 pkilint costs about 100 ms to import on top of astca's own modules (its validator is built in under a
 millisecond, a certificate is linted in about 2 ms) and only the issuance worker needs it: it is
 imported on first use and its validator built once per container, so importing this module costs
@@ -23,8 +26,7 @@ from aws_lambda_powertools import Logger
 from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding
 
-from astca import catalog
-from astca.catalog import CaError
+from astca.domain.errors import Invalid
 
 logger = Logger()
 
@@ -32,12 +34,12 @@ STOPPING = frozenset({"FATAL", "ERROR"})  # pkilint severities that stop issuanc
 
 
 def pkilint_lint(draft: x509.Certificate) -> None:
-    """Refuse ``draft`` (SignerError naming the finding codes) when pkilint finds an ERROR or FATAL in it."""
+    """Refuse ``draft`` (``Invalid("certificate")`` naming the finding codes) when pkilint finds an ERROR or FATAL."""
     validator, document_loader = _pkix_linter()
     try:
         document = document_loader.load_der_document(draft.public_bytes(Encoding.DER), "draft")
     except ValueError as exc:  # pragma: no cover - cryptography wrote the DER
-        raise CaError(catalog.SIGNER_ERROR, f"lint: the draft certificate does not decode ({exc})") from None
+        raise Invalid("certificate", f"lint: the draft certificate does not decode ({exc})") from None
     failed: set[str] = set()
     warned: set[str] = set()
     for result in validator.validate(document.root):
@@ -50,13 +52,14 @@ def pkilint_lint(draft: x509.Certificate) -> None:
     if warned:
         logger.warning("certificate lint warnings", extra={"lintWarnings": sorted(warned)})
     if failed:
-        raise CaError(catalog.SIGNER_ERROR, f"lint: the certificate fails {', '.join(sorted(failed))}")
+        raise Invalid("certificate", f"lint: the certificate fails {', '.join(sorted(failed))}")
 
 
 @cache
 def _pkix_linter() -> tuple[Any, Any]:
     """pkilint's RFC 5280 certificate validator and a DER loader, built once per container."""
-    from pkilint import loader  # noqa: PLC0415 - about 100 ms, for the issuance worker only
+    # Deferred: pkilint takes ~100 ms to import; only the issuance worker lints, API functions never do.
+    from pkilint import loader  # noqa: PLC0415
     from pkilint.pkix import certificate, extension, name  # noqa: PLC0415
 
     validator = certificate.create_pkix_certificate_validator_container(

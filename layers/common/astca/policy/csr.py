@@ -35,10 +35,10 @@ from cryptography.hazmat.primitives.asymmetric.types import PublicKeyTypes
 
 from astca import catalog
 from astca.catalog import CaError
-from astca.issuance.der import DerError, read_element
+from astca.domain.der import DerError, read_element
+from astca.domain.profiles import KeyKind, Profile
 from astca.policy.algorithms import signature_algorithm
 from astca.policy.goodkey import FERMAT_ROUNDS, CertifiableKey, KeyPolicy
-from astca.policy.profiles import KeyKind, Profile
 from astca.policy.weakkeys import WeakKeys, configured_weak_keys
 
 MAX_CSR_CHARS = 16 * 1024

@@ -25,7 +25,7 @@ from cryptography.hazmat.primitives.asymmetric.types import PublicKeyTypes
 
 from astca import catalog
 from astca.catalog import CaError
-from astca.policy.profiles import KeyKind, Profile
+from astca.domain.profiles import KeyKind, Profile
 from astca.policy.roca import has_roca_fingerprint
 from astca.policy.smallprimes import SMALL_PRIME_BOUND, primes_up_to, small_primes_product
 from astca.policy.weakkeys import WeakKeys

@@ -37,8 +37,9 @@ from cryptography.hazmat.primitives.asymmetric.types import PublicKeyTypes
 
 from astca import catalog
 from astca.catalog import CaError
+from astca.domain.profiles import KeyKind
+from astca.domain.public_keys import KEY_TYPES
 from astca.policy.goodkey import FERMAT_ROUNDS, KeyPolicy, check_rsa_exponent, check_rsa_size
-from astca.policy.profiles import KeyKind
 from astca.policy.weakkeys import WeakKeys, configured_weak_keys
 
 # RFC 7638 section 3.2 (and RFC 8037 section 2 for OKP): the members a thumbprint is computed over.
@@ -49,8 +50,8 @@ REQUIRED_MEMBERS: dict[str, tuple[str, ...]] = {
     "oct": ("k", "kty"),
 }
 PRIVATE_MEMBERS = ("d", "p", "q", "dp", "dq", "qi", "oth", "k")
-KEY_TYPES = ("EC", "OKP", "RSA")
-CURVE_NAMES = ("Ed25519", "P-256", "P-384")
+
+
 RSA_MIN_BITS = 2048
 RSA_MAX_BITS = 4096
 MAX_MEMBER_CHARS = 1024  # a 4096-bit modulus is 683 characters
