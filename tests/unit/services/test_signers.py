@@ -10,9 +10,9 @@ import pytest
 
 from astca import catalog, clock
 from astca.catalog import CaError
+from astca.domain.signers import Signer, SignerState
 from astca.services.signers import SignerService
 from astca.storage.dynamo import Table, deserialize
-from astca.storage.signer_records import Signer, SignerState
 from astca.storage.signers import SignerRepository
 
 

@@ -15,6 +15,7 @@ from cryptography.x509.oid import NameOID
 
 from astca import catalog, clock, ids
 from astca.catalog import CaError
+from astca.domain.sessions import SessionKeyRecord, SessionOwner
 from astca.identity.principal import Principal
 from astca.services.sessions import (
     SessionKey,
@@ -23,7 +24,6 @@ from astca.services.sessions import (
     session_owner,
     session_service,
 )
-from astca.storage.sessions import SessionOwner
 from local.resources import LocalResources
 
 NOW = dt.datetime(2026, 11, 25, 12, 0, tzinfo=dt.UTC)
@@ -151,10 +151,11 @@ def service(aws: LocalResources) -> Iterator[SessionKeyService]:
 
 def test_a_stored_key_of_zero_bytes_is_never_opened(service: SessionKeyService) -> None:
     # Given a session whose stored key is 32 zero bytes (one stored before such keys were refused)
-    now = clock.utcnow()
-    record = service.repository.create(
-        ids.new_ulid(), OWNER, bytes(32), now=now, expires_at=now + dt.timedelta(minutes=15)
-    )
+    now = clock.utcnow().replace(microsecond=0)
+    session_key_id = ids.new_ulid()
+    wrapped = service.wrapper.wrap(session_key_id, OWNER, bytes(32))
+    record = SessionKeyRecord(session_key_id, OWNER, now, now + dt.timedelta(minutes=15), wrapped)
+    service.repository.put(record)
 
     # When its owner opens it, then it is a stored key that does not unwrap to a usable key: 5104037
     with pytest.raises(CaError) as raised:

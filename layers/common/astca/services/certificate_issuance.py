@@ -4,91 +4,44 @@ Two AWS round trips with warm caches: KMS Sign, then one transaction that moves 
 PENDING -> ISSUED (the claim: a redelivered or concurrent run finds it taken and stops), counts it
 on the signer (conditional on the signer still being ISSUED) and writes certificate.issued. The
 message carries everything the certificate needs (public key, identity, serial, notBefore fixed at
-acceptance), so the worker reads nothing; the tenant's current signer (id, key, certificate) is
-cached per container for a minute. A run that loses the claim has signed the very same TBS as the
-winner, so no certificate exists that the record does not describe.
+acceptance), so the worker reads nothing; the tenant's signer comes from ``services.active_signer``
+(cached per container, looked up again once if it was revoked or rotated away). A run that loses the
+claim has signed the very same TBS as the winner, so no certificate exists that the record does not
+describe.
 
-Failures: a lint or KMS failure, or no usable signer, moves the request to FAILED with the reason
-(certificate.failed); database and queue failures are raised so the message is retried.
+Failures: a permanent one (lint, a KMS refusal, no usable signer) moves the request to FAILED with the
+reason (certificate.failed); a ``Transient`` one (KMS, DynamoDB or SQS throttled, a 5xx, no answer)
+is raised, so the message goes back to its queue and is tried again.
 """
 
 from __future__ import annotations
 
 import base64
-import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools import Logger
+from cryptography.hazmat.primitives.serialization import Encoding, load_der_public_key
 
 from astca import catalog, clock
 from astca.catalog import CaError
-from astca.policy.profiles import PROFILES
+from astca.domain.certificates import CertificateRecord, CertificateState, DeviceSubject
+from astca.domain.errors import DomainError, PreconditionFailed, Transient
+from astca.domain.profiles import PROFILES
+from astca.issuance.device import DeviceIdentity, device_certificate
+from astca.issuance.kms import KmsSigner
+from astca.issuance.lint import pkilint_lint
+from astca.services.active_signer import ActiveSigner, ActiveSigners, active_signers, refusal
 from astca.settings import get_settings
-from astca.storage.certificate_records import CertificateRecord, CertificateState, DeviceSubject
 from astca.storage.certificates import CertificateRepository
 from astca.storage.dynamo import Table
-from astca.storage.signer_records import SignerState
-from astca.storage.signers import SignerRepository
 
 if TYPE_CHECKING:
     from cryptography.x509 import Certificate
 
 logger = Logger()
-
-SIGNER_CACHE_SECONDS = 60
-TRANSIENT = frozenset({catalog.DB_ERROR, catalog.KAFKA_ERROR})
-
-
-@dataclass(frozen=True)
-class ActiveSigner:
-    """The signer that signs a tenant's certificates: its id, KMS key and CA certificate."""
-
-    id: str
-    key_id: str
-    certificate: Certificate
-
-
-class CurrentSigners:
-    """The current signer of each tenant, cached per container for ``ttl`` seconds."""
-
-    def __init__(self, signers: SignerRepository, *, ttl: float = SIGNER_CACHE_SECONDS) -> None:
-        self.signers = signers
-        self.ttl = ttl
-        self._cache: dict[str, tuple[float, ActiveSigner]] = {}
-
-    def get(self, tenant: str) -> ActiveSigner:
-        """The tenant's current, issued signer (51041 / 5104043 / 51030 when there is none)."""
-        cached = self._cache.get(tenant)
-        if cached and time.monotonic() - cached[0] < self.ttl:
-            return cached[1]
-        active = self._load(tenant)
-        self._cache[tenant] = (time.monotonic(), active)
-        return active
-
-    def forget(self, tenant: str) -> None:
-        """Drop the cached signer (it was revoked or rotated away)."""
-        self._cache.pop(tenant, None)
-
-    def _load(self, tenant: str) -> ActiveSigner:
-        from cryptography import x509  # noqa: PLC0415 - worker only
-
-        pointer = self.signers.pointer(tenant)
-        signer = self.signers.get(tenant, pointer.current_id) if pointer and pointer.current_id else None
-        if signer is None:
-            raise CaError(catalog.SIGNER_NOT_FOUND_FOR_TENANT, f"tenant {tenant} has no signer")
-        if signer.state is SignerState.REVOKED:
-            raise CaError(catalog.SIGNER_REVOKED, f"signer {signer.id} of tenant {tenant} is revoked")
-        if signer.state is not SignerState.ISSUED or not signer.certificate or not signer.kms_key_id:
-            raise CaError(
-                catalog.SIGNER_NOT_YET_ISSUED, f"signer {signer.id} of tenant {tenant} is not issued"
-            )
-        certificate = x509.load_pem_x509_certificate(signer.certificate.encode("ascii"))
-        return ActiveSigner(id=signer.id, key_id=signer.kms_key_id, certificate=certificate)
-
 
 # (request, signer) -> the signed certificate
 CertificateSigner = Callable[[CertificateRecord, bytes, ActiveSigner], "Certificate"]
@@ -100,7 +53,7 @@ class CertificateIssuance:
     def __init__(
         self,
         repository: CertificateRepository,
-        signers: CurrentSigners,
+        signers: ActiveSigners,
         sign: CertificateSigner,
         *,
         now: Callable[[], datetime] = clock.utcnow,
@@ -114,27 +67,23 @@ class CertificateIssuance:
         """Issue the request a certificate.requested event carries; the state it ends in."""
         record = record_of(request)
         public_key = base64.b64decode(str(request["publicKey"]))
-        for attempt in (1, 2):
-            try:
-                signer = self.signers.get(record.tenant)
-                certificate = self.sign(record, public_key, signer)
-                return self._store(record, certificate, signer)
-            except CaError as error:
-                if error.entry in TRANSIENT:
-                    raise
-                if attempt == 1:
-                    # The cached signer may have been revoked (its key disabled), deleted or rotated
-                    # away since it was cached: look the current one up again and sign once more.
-                    self.signers.forget(record.tenant)
-                    continue
-                return self._fail(record, error)
-        raise AssertionError("unreachable")  # pragma: no cover
+        try:
+            return self.signers.signing(
+                record.tenant,
+                lambda signer: self._store(record, self.sign(record, public_key, signer), signer),
+            )
+        except Transient:
+            raise  # back to the queue: a retry may succeed
+        except CaError as error:
+            return self._fail(record, error)
+        except PreconditionFailed as error:
+            return self._fail(record, refusal(record.tenant, error.state) or _signer_error(error))
+        except DomainError as error:
+            return self._fail(record, _signer_error(error))
 
     def _store(
         self, record: CertificateRecord, certificate: Certificate, signer: ActiveSigner
     ) -> CertificateState:
-        from cryptography.hazmat.primitives.serialization import Encoding  # noqa: PLC0415
-
         event = {
             "tenant": record.tenant,
             "certificateId": record.id,
@@ -170,30 +119,29 @@ class CertificateIssuance:
         return CertificateState.FAILED
 
 
+def _signer_error(error: DomainError) -> CaError:
+    return CaError(catalog.SIGNER_ERROR, error.detail)
+
+
 def record_of(request: Mapping[str, Any]) -> CertificateRecord:
     """The PENDING record a certificate.requested event describes."""
+    not_before = clock.parse_rfc3339(str(request["notBefore"]))
     return CertificateRecord(
         tenant=str(request["tenant"]),
         id=str(request["certificateId"]),
         state=CertificateState.PENDING,
         profile=str(request["profile"]),
         serial=str(request["serial"]),
-        not_before=str(request["notBefore"]),
+        not_before=not_before,
         subject=DeviceSubject(client_id=str(request["clientId"]), user_id=str(request["userId"])),
-        created_at=str(request["notBefore"]),
-        updated_at=str(request["notBefore"]),
+        created_at=not_before,
+        updated_at=not_before,
     )
 
 
 @cache
 def certificate_issuance() -> CertificateIssuance:
     """The worker's use case of this container: KMS-signed, linted device certificates."""
-    from cryptography.hazmat.primitives.serialization import load_der_public_key  # noqa: PLC0415
-
-    from astca.issuance.device import DeviceIdentity, device_certificate  # noqa: PLC0415
-    from astca.issuance.kms import KmsSigner  # noqa: PLC0415
-    from astca.issuance.lint import pkilint_lint  # noqa: PLC0415
-
     table = Table(get_settings().table_name)
 
     def sign(record: CertificateRecord, public_key: bytes, signer: ActiveSigner) -> Certificate:
@@ -205,10 +153,10 @@ def certificate_issuance() -> CertificateIssuance:
                 signer_certificate=signer.certificate,
                 signer=KmsSigner(signer.key_id),
                 serial=int(record.serial, 16),
-                not_before=clock.parse_rfc3339(record.not_before),
+                not_before=record.not_before,
                 lint=pkilint_lint,
             )
         except ValueError as exc:
             raise CaError(catalog.SIGNER_ERROR, f"the certificate cannot be built: {exc}") from exc
 
-    return CertificateIssuance(CertificateRepository(table), CurrentSigners(SignerRepository(table)), sign)
+    return CertificateIssuance(CertificateRepository(table), active_signers(), sign)

@@ -21,17 +21,23 @@ from typing import TYPE_CHECKING, Any
 
 from astca import catalog, clock, ids
 from astca.catalog import CaError
-from astca.policy.profiles import PROFILES, Endpoint, Profile
-from astca.settings import get_settings
-from astca.storage.certificate_records import (
+from astca.domain.certificates import (
     CertificateRecord,
     CertificateState,
     DeviceSubject,
     IssuedCertificate,
+    pem_of,
 )
-from astca.storage.certificates import CertificateRepository
+from astca.domain.errors import Conflict, NotFound, PreconditionFailed
+from astca.domain.profiles import PROFILES, Endpoint, Profile
+from astca.domain.proofs import RENEWAL_PROOF_TYPE
+from astca.domain.signers import SignerState
+from astca.identity.principal import Principal
+from astca.services.active_signer import refusal
+from astca.settings import get_settings
+from astca.storage import items
+from astca.storage.certificates import SUPERSEDED, CertificateRepository
 from astca.storage.dynamo import Table
-from astca.storage.signer_records import SignerState
 from astca.storage.signers import SignerRepository
 
 if TYPE_CHECKING:
@@ -42,7 +48,17 @@ BACKDATE = timedelta(minutes=1)  # tolerate device clocks a little behind
 RETRY_AFTER_SECONDS = "2"
 SERIAL = re.compile(r"(0x)?[0-9a-fA-F]{1,40}")  # whole strings: fullmatch
 IDEMPOTENCY_KEY = re.compile(r"[\x21-\x7e]{1,255}")
-RENEWAL_PROOF_TYPE = "astca-renewal+jwt"
+
+
+@dataclass(frozen=True)
+class Lookup:
+    """An issued certificate found by issuer and serial: the record, whom and when it is for, and its chain."""
+
+    issued: IssuedCertificate
+    subject: DeviceSubject
+    not_before: datetime
+    not_after: datetime
+    chain: list[str]
 
 
 @dataclass(frozen=True)
@@ -125,17 +141,27 @@ class CertificateService:
             raise CaError(
                 catalog.MALFORMED_FIELD, "header 'Idempotency-Key' must be 1-255 printable ASCII characters"
             )
-        from astca.storage.idempotency import once  # noqa: PLC0415 - only requests that send the header
+        # Powertools Idempotency is loaded by requests that send the header only.
+        from astca.storage.idempotency import IN_PROGRESS, once  # noqa: PLC0415
 
         scope = f"{tenant}|{subject.user_id}|{endpoint.value}|{idempotency_key}"
-        item = once(
-            scope,
-            {"csr": csr, "profile": profile_name, "renewalOf": renewal_of},
-            lambda: self._request(
-                tenant, subject, csr, profile_name, endpoint=endpoint, renewal_of=renewal_of
-            ).to_item(),
-        )
-        return CertificateRecord.from_item(item)
+        try:
+            item = once(
+                scope,
+                {"csr": csr, "profile": profile_name, "renewalOf": renewal_of},
+                lambda: items.to_item(
+                    self._request(
+                        tenant, subject, csr, profile_name, endpoint=endpoint, renewal_of=renewal_of
+                    )
+                ),
+            )
+        except Conflict as error:
+            raise CaError(catalog.MALFORMED_FIELD, error.detail) from error
+        except PreconditionFailed as error:
+            if error.state != IN_PROGRESS:
+                raise
+            raise CaError(catalog.SERVICE_UNAVAILABLE, error.detail, headers={"Retry-After": "1"}) from error
+        return items.from_item(CertificateRecord, item)
 
     def _request(
         self,
@@ -147,23 +173,23 @@ class CertificateService:
         endpoint: Endpoint,
         renewal_of: str | None,
     ) -> CertificateRecord:
-        from astca.issuance.device import new_serial  # noqa: PLC0415 - the CSR path needs it, lookups do not
+        # The CSR checks and the serial (cryptography, ~40 ms) are loaded by requests, not by GET and lookups.
+        from astca.issuance.device import new_serial  # noqa: PLC0415
         from astca.policy.csr import CsrPolicy, parse_csr  # noqa: PLC0415
 
         profile = self.profile(profile_name, endpoint)
         checked = CsrPolicy().check(parse_csr(csr), profile)
-        now = self.now()
-        stamp = clock.rfc3339(now)
+        now = self.now().replace(microsecond=0)
         record = CertificateRecord(
             tenant=tenant,
             id=ids.new_ulid(),
             state=CertificateState.PENDING,
             profile=profile.name,
             serial=format(new_serial(), "x"),
-            not_before=clock.rfc3339(now - BACKDATE),
+            not_before=now - BACKDATE,
             subject=subject,
-            created_at=stamp,
-            updated_at=stamp,
+            created_at=now,
+            updated_at=now,
             renewal_of=renewal_of,
         )
         payload: dict[str, Any] = {
@@ -171,12 +197,17 @@ class CertificateService:
             "certificateId": record.id,
             "profile": profile.name,
             "serial": record.serial,
-            "notBefore": record.not_before,
+            "notBefore": clock.rfc3339(record.not_before),
             "clientId": subject.client_id,
             "userId": subject.user_id,
             "publicKey": base64.b64encode(checked.spki_der).decode("ascii"),
         }
-        self.repository.accept(record, event=("certificate.requested", payload))
+        try:
+            self.repository.accept(record, event=("certificate.requested", payload))
+        except PreconditionFailed as error:
+            if error.state == SUPERSEDED:
+                raise CaError(catalog.UNAUTHORIZED, error.detail) from error
+            raise refusal(tenant, error.state) or CaError(catalog.SIGNER_ERROR, error.detail) from error
         return record
 
     def deliver(self, tenant: str, certificate_id: str, user_id: str) -> Delivery:
@@ -187,14 +218,25 @@ class CertificateService:
             )
         try:
             record = self.repository.deliver(tenant, certificate_id, user_id, now=self.now())
-        except CaError as error:
-            if error.entry is catalog.NOT_YET_SIGNED:
-                error.headers["Retry-After"] = RETRY_AFTER_SECONDS
-            raise
+        except NotFound as error:
+            raise CaError(catalog.CERTIFICATE_NOT_FOUND, error.detail) from error
+        except PreconditionFailed as error:
+            if error.state == CertificateState.PENDING:
+                raise CaError(
+                    catalog.NOT_YET_SIGNED, error.detail, headers={"Retry-After": RETRY_AFTER_SECONDS}
+                ) from error
+            entry = (
+                catalog.ISSUANCE_FAILED
+                if error.state == CertificateState.FAILED
+                else catalog.ALREADY_DELIVERED
+            )
+            raise CaError(entry, error.detail) from error
         return Delivery(record=record, certificate=_pem(record), chain=self._chain(record))
 
-    def find(self, tenant: str, issuer: str, serial: str) -> tuple[IssuedCertificate, list[str]]:
+    def find(self, tenant: str, issuer: str, serial: str) -> Lookup:
         """The issued certificate of ``issuer`` (RFC 4514 or base64 DER) and ``serial`` (hex), and its chain."""
+        from cryptography import x509  # noqa: PLC0415 - lookups only
+
         if not SERIAL.fullmatch(serial):
             raise CaError(catalog.MALFORMED_FIELD, "query parameter 'serial' must be a hex serial number")
         item = self.repository.find(tenant, issuer_name_der(issuer), serial.lower().removeprefix("0x"))
@@ -204,7 +246,14 @@ class CertificateService:
                 f"tenant {tenant} has no certificate of that issuer and serial",
             )
         chain = [self.signer_certificates.pem(tenant, item.signer_id), self.issuer_pem()]
-        return item, chain
+        certificate = x509.load_der_x509_certificate(item.certificate)
+        return Lookup(
+            item,
+            device_subject(certificate),
+            certificate.not_valid_before_utc,
+            certificate.not_valid_after_utc,
+            chain,
+        )
 
     def renew(
         self,
@@ -224,7 +273,7 @@ class CertificateService:
         carried it) ``proof`` must: a renewal proof signed by that key over this request and ``csr``.
         The renewed certificate is superseded by the new request, once (``CertificateRepository.accept``).
         """
-        from cryptography.hazmat.primitives.serialization import Encoding  # noqa: PLC0415
+        from cryptography.hazmat.primitives.serialization import Encoding  # noqa: PLC0415 - renewals only
 
         if not proven:
             self._check_renewal_proof(current, proof, csr=csr, path=path)
@@ -262,9 +311,10 @@ class CertificateService:
 
     def _check_renewal_proof(self, current: Certificate, proof: str | None, *, csr: str, path: str) -> None:
         """510401 unless ``proof`` is a fresh renewal proof by the key of ``current`` for this request."""
+        # Proof checking (JWS over cryptography) is loaded by header-mode renewals only.
         from cryptography.exceptions import UnsupportedAlgorithm  # noqa: PLC0415
 
-        from astca.jose.proof import ProofError, verify_proof  # noqa: PLC0415 - header-mode renewals only
+        from astca.jose.proof import ProofError, verify_proof  # noqa: PLC0415
 
         if proof is None:
             raise CaError(
@@ -294,6 +344,11 @@ class CertificateService:
         return [self.signer_certificates.pem(record.tenant, record.signer_id), self.issuer_pem()]
 
 
+def token_subject(principal: Principal) -> DeviceSubject:
+    """Whom a certificate requested with a token is for: its AST client id and user id (never the CSR's)."""
+    return DeviceSubject(client_id=str(principal.client_id), user_id=str(principal.user_id))
+
+
 def renewal_csr_hash(csr: str) -> str:
     """The ``csr`` claim of a renewal proof: base64url (no padding) of SHA-256 over the csr field as sent."""
     digest = hashlib.sha256(csr.encode("utf-8", "surrogatepass")).digest()
@@ -302,7 +357,7 @@ def renewal_csr_hash(csr: str) -> str:
 
 def device_subject(certificate: Certificate) -> DeviceSubject:
     """The device a certificate this CA issued names: CN is the AST client id, UID the user id."""
-    from cryptography.x509.oid import NameOID  # noqa: PLC0415
+    from cryptography.x509.oid import NameOID  # noqa: PLC0415 - renewals and lookups only
 
     def one(oid: x509.ObjectIdentifier) -> str:
         values = certificate.subject.get_attributes_for_oid(oid)
@@ -313,7 +368,7 @@ def device_subject(certificate: Certificate) -> DeviceSubject:
 
 def issuer_name_der(issuer: str) -> bytes:
     """The DER of an issuer name given as an RFC 4514 string or as base64 DER (4002 otherwise)."""
-    from cryptography import x509  # noqa: PLC0415
+    from cryptography import x509  # noqa: PLC0415 - lookups only
 
     text = issuer.strip()
     if "=" in text and not text.endswith("="):
@@ -341,17 +396,11 @@ def _pem(record: CertificateRecord) -> str:
     return pem_of(record.certificate)
 
 
-def pem_of(der: bytes) -> str:
-    """A DER certificate as PEM (the standard armour, lines of 64)."""
-    body = base64.b64encode(der).decode("ascii")
-    lines = "\n".join(body[index : index + 64] for index in range(0, len(body), 64))
-    return f"-----BEGIN CERTIFICATE-----\n{lines}\n-----END CERTIFICATE-----\n"
-
-
 @cache
 def certificate_service() -> CertificateService:
     """The certificate service of this container."""
-    from astca.issuance.hierarchy import load_hierarchy  # noqa: PLC0415 - only delivery and lookup need it
+    # The hierarchy (x509 parsing, ~150 ms of imports) is loaded by delivery and lookup, not by POST.
+    from astca.services.hierarchy import ca_hierarchy  # noqa: PLC0415
 
     settings = get_settings()
     table = Table(settings.table_name)
@@ -359,5 +408,5 @@ def certificate_service() -> CertificateService:
         CertificateRepository(table),
         SignerRepository(table),
         enabled_profiles=frozenset(settings.enabled_profiles),
-        issuer_pem=lambda: load_hierarchy(table).issuer_pem,
+        issuer_pem=lambda: ca_hierarchy().issuer_pem,
     )

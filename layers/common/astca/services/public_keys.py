@@ -29,20 +29,21 @@ from typing import Any
 
 from astca import catalog, clock
 from astca.catalog import CaError
+from astca.domain.errors import Conflict, NotFound
+from astca.domain.proofs import KEY_PROOF_TYPE
+from astca.domain.public_keys import PublicKey
 from astca.identity.principal import Principal
 from astca.jose.proof import ProofError, verify_proof
 from astca.policy.public_keys import JwkPolicy, PublicJwk
+from astca.services.lists import list_errors, parse_limit
 from astca.settings import Settings, get_settings
 from astca.storage.dynamo import Table
 from astca.storage.filters import parse_filter
-from astca.storage.pagination import parse_limit
-from astca.storage.public_key_records import PUBLIC_KEY_FILTERS, PublicKey
-from astca.storage.public_keys import PublicKeyRepository
+from astca.storage.public_keys import PUBLIC_KEY_FILTERS, PublicKeyRepository
 
 # RFC 8176 method names that show a password; Keycloak's password form reports "pwd".
 PASSWORD_METHODS = frozenset({"pwd"})
 KID = re.compile(r"[A-Za-z0-9_-]{43}")  # an RFC 7638 SHA-256 thumbprint
-KEY_PROOF_TYPE = "astca-key-proof+jwt"  # the JWS header typ of a registration's proof of possession
 
 
 class PublicKeyService:
@@ -106,19 +107,22 @@ class PublicKeyService:
             owner=owner,
             kty=accepted.kty,
             crv=accepted.crv,
-            created_at=clock.rfc3339(now),
-            expires_at=clock.rfc3339(self._expiry(expires_at, now)),
+            created_at=now,
+            expires_at=self._expiry(expires_at, now),
         )
         event = {
             "tenant": key.tenant,
             "kid": key.kid,
             "owner": owner,
             "kty": key.kty,
-            "expiresAt": key.expires_at,
+            "expiresAt": clock.rfc3339(key.expires_at),
             "possessionProven": True,  # events of keys registered before proofs were required lack it
             "proofIat": proven_at,  # the proof's signed iat: when the caller showed they hold the key
         }
-        self.repository.register(key, event=("public_key.registered", event))
+        try:
+            self.repository.register(key, event=("public_key.registered", event))
+        except Conflict as error:
+            raise CaError(catalog.KEY_ALREADY_EXISTS, error.detail) from error
         return key
 
     def get(self, tenant: str, principal: Principal, kid: str) -> PublicKey:
@@ -130,7 +134,7 @@ class PublicKeyService:
         if key is None or not (reader or key.owner == principal.user_id):
             raise CaError(catalog.KEY_NOT_FOUND, f"tenant {tenant} has no key {kid}")
         if key.expired(self.now()):
-            raise CaError(catalog.KEY_EXPIRED, f"key {kid} expired at {key.expires_at}")
+            raise CaError(catalog.KEY_EXPIRED, f"key {kid} expired at {clock.rfc3339(key.expires_at)}")
         return key
 
     def page(
@@ -144,13 +148,14 @@ class PublicKeyService:
     ) -> tuple[list[PublicKey], str | None]:
         """One page of the caller's keys (5104003 BadPagination, 5104004 BadFilter)."""
         owner = _user(principal)
-        return self.repository.page(
-            tenant,
-            owner,
-            limit=parse_limit(limit),
-            token=token,
-            where=parse_filter(filter_text, PUBLIC_KEY_FILTERS),
-        )
+        with list_errors():
+            return self.repository.page(
+                tenant,
+                owner,
+                limit=parse_limit(limit),
+                token=token,
+                where=parse_filter(filter_text, PUBLIC_KEY_FILTERS),
+            )
 
     def delete(self, tenant: str, principal: Principal, kid: str) -> None:
         """Delete one of the caller's keys (5104045 for any other kid)."""
@@ -158,7 +163,10 @@ class PublicKeyService:
         if not KID.fullmatch(kid):
             raise CaError(catalog.KEY_NOT_FOUND, f"you have no key {kid} in tenant {tenant}")
         event = {"tenant": tenant, "kid": kid, "owner": owner}
-        self.repository.delete(tenant, kid, owner, event=("public_key.deleted", event))
+        try:
+            self.repository.delete(tenant, kid, owner, event=("public_key.deleted", event))
+        except NotFound as error:
+            raise CaError(catalog.KEY_NOT_FOUND, error.detail) from error
 
     def _expiry(self, requested: str | None, now: datetime) -> datetime:
         """When a key registered ``now`` expires: as requested (to the second) or after the default lifetime."""

@@ -29,11 +29,14 @@ from cryptography.x509.oid import NameOID
 
 from astca import catalog, clock, ids
 from astca.catalog import CaError
+from astca.domain.errors import Failed, Invalid
+from astca.domain.sessions import SessionKeyRecord, SessionOwner
 from astca.identity.principal import Principal
+from astca.issuance.session_keys import SessionKeyWrapper, TransportKey
 from astca.jose import jwe
 from astca.settings import get_settings
 from astca.storage.dynamo import Table
-from astca.storage.sessions import SessionKeyRecord, SessionKeyRepository, SessionOwner, TransportKey
+from astca.storage.sessions import SessionKeyRepository
 
 CACHE_ENTRIES = 1024
 
@@ -80,6 +83,11 @@ class SessionKeyCache:
         return len(self._keys)
 
 
+def token_owner(tenant: str, principal: Principal) -> SessionOwner:
+    """The owner a token's caller creates a session key for in ``tenant``: its user id and AST client id."""
+    return SessionOwner(tenant, str(principal.user_id), str(principal.client_id))
+
+
 def session_owner(principal: Principal) -> SessionOwner | None:
     """Whom a session of this caller belongs to: the token's user and AST client id, or, over mTLS
     without a token, the client certificate's subject (UID = user id, CN = AST client id, OU = the tenant).
@@ -112,6 +120,7 @@ class SessionKeyService:
         self,
         repository: SessionKeyRepository,
         transport: TransportKey,
+        wrapper: SessionKeyWrapper,
         *,
         lifetime: timedelta,
         cache: SessionKeyCache | None = None,
@@ -119,6 +128,7 @@ class SessionKeyService:
     ) -> None:
         self.repository = repository
         self.transport = transport
+        self.wrapper = wrapper
         self.lifetime = lifetime
         self.cache = cache if cache is not None else SessionKeyCache()
         self.now = now
@@ -127,25 +137,36 @@ class SessionKeyService:
     def transport_jwk(self) -> dict[str, Any]:
         """The transport key as a public JWK (kid = its RFC 7638 thumbprint), built once per container."""
         if self._jwk is None:
-            self._jwk = jwe.public_jwk(self.transport.public_key())
+            try:
+                self._jwk = jwe.public_jwk(self.transport.public_key())
+            except (Failed, Invalid) as error:
+                raise CaError(catalog.INTERNAL_ERROR, error.detail) from error
         return self._jwk
 
     def create(self, owner: SessionOwner, compact_jwe: str) -> SessionKeyRecord:
         """Unwrap the session key a key-transport JWE carries and store it for ``owner``; 5104037 if it cannot."""
+        transport_jwk = self.transport_jwk()
         try:
-            key = jwe.unwrap_key_transport(compact_jwe, self.transport_jwk(), self.transport.decrypt)
+            key = jwe.unwrap_key_transport(compact_jwe, transport_jwk, self.transport.decrypt)
         except jwe.JweError as error:
             raise CaError(catalog.SESSION_KEY_DECRYPTION_FAILED, str(error)) from None
+        except (Failed, Invalid) as error:
+            raise CaError(catalog.SESSION_KEY_DECRYPTION_FAILED, error.detail) from error
         if len(key) != jwe.KEY_BYTES:
             raise CaError(
                 catalog.SESSION_KEY_DECRYPTION_FAILED, "the JWE's plaintext must be a 256-bit key (32 bytes)"
             )
         if _all_zero(key):
             raise CaError(catalog.SESSION_KEY_DECRYPTION_FAILED, "the JWE's plaintext is a key of zero bytes")
-        now = self.now()
-        return self.repository.create(
-            ids.new_ulid(), owner, key, now=now, expires_at=now.replace(microsecond=0) + self.lifetime
-        )
+        now = self.now().replace(microsecond=0)
+        session_key_id = ids.new_ulid()
+        try:
+            wrapped = self.wrapper.wrap(session_key_id, owner, key)
+        except (Failed, Invalid) as error:
+            raise CaError(catalog.INTERNAL_ERROR, error.detail) from error
+        record = SessionKeyRecord(session_key_id, owner, now, now + self.lifetime, wrapped)
+        self.repository.put(record)
+        return record
 
     def open(self, session_key_id: str, owner: SessionOwner | None) -> SessionKey:
         """The session key of that id if ``owner`` holds it and it has not expired (5104036, 5104037 otherwise)."""
@@ -161,7 +182,10 @@ class SessionKeyService:
         record = self.repository.get(session_key_id)
         if record is None or record.owner != owner or record.expires_at <= now:
             raise not_found
-        key = self.repository.unwrap(record)
+        try:
+            key = self.wrapper.unwrap(record)
+        except (Failed, Invalid) as error:
+            raise CaError(catalog.SESSION_KEY_DECRYPTION_FAILED, error.detail) from error
         if len(key) != jwe.KEY_BYTES or _all_zero(key):
             raise CaError(
                 catalog.SESSION_KEY_DECRYPTION_FAILED, "the stored session key is not a usable 256-bit key"
@@ -180,7 +204,8 @@ def session_service() -> SessionKeyService:
     """The session key service of this container."""
     settings = get_settings()
     return SessionKeyService(
-        SessionKeyRepository(Table(settings.table_name), settings.session_wrapping_key_id),
+        SessionKeyRepository(Table(settings.table_name)),
         TransportKey(settings.session_transport_key_id),
+        SessionKeyWrapper(settings.session_wrapping_key_id),
         lifetime=timedelta(seconds=settings.session_key_lifetime_seconds),
     )

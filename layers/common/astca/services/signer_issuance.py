@@ -4,7 +4,8 @@ Idempotent under redelivery and concurrency: a signer that is no longer PENDING 
 KMS key is recorded by a condition, so of two workers only one key survives (the other is scheduled
 for deletion); the move to ISSUED is conditional on PENDING. A signing or KMS failure is permanent
 for the signer: FAILED with the reason and a signer.failed event, so the tenant can create another.
-Database and queue failures are raised, so the message is retried.
+A ``Transient`` failure (KMS, DynamoDB or SQS throttled, a 5xx, no answer) is raised, so the message
+goes back to its queue and is retried.
 """
 
 from __future__ import annotations
@@ -15,21 +16,23 @@ from functools import cache
 from typing import TYPE_CHECKING, Protocol
 
 from aws_lambda_powertools import Logger
+from cryptography.hazmat.primitives.serialization import Encoding
 
 from astca import catalog, clock
 from astca.catalog import CaError
+from astca.domain.errors import Conflict, DomainError, PreconditionFailed, Transient
+from astca.domain.signers import Signer, SignerState
+from astca.issuance.certificates import signer_ca_certificate
+from astca.issuance.kms import KmsKeys, KmsSigner
+from astca.services.hierarchy import ca_hierarchy
 from astca.settings import get_settings
 from astca.storage.dynamo import Table
-from astca.storage.signer_records import Signer, SignerState
 from astca.storage.signers import SignerRepository
 
 if TYPE_CHECKING:
     from cryptography.x509 import Certificate
 
 logger = Logger()
-
-# Failures that a retry may cure: the message goes back to the queue instead of failing the signer.
-TRANSIENT = frozenset({catalog.DB_ERROR, catalog.KAFKA_ERROR})
 
 
 class SigningKeys(Protocol):
@@ -74,12 +77,13 @@ class SignerIssuance:
             if key_id is None:
                 return self._state_of(tenant, signer_id)
             certificate = self.issue_certificate(signer, key_id)
-        except CaError as error:
-            if error.entry in TRANSIENT:
-                raise
-            self._fail(signer, error)
+        except Transient:
+            raise  # back to the queue: a retry may succeed
+        except (CaError, DomainError) as error:
+            self._fail(
+                signer, error if isinstance(error, CaError) else CaError(catalog.SIGNER_ERROR, error.detail)
+            )
             return SignerState.FAILED
-        from cryptography.hazmat.primitives.serialization import Encoding  # noqa: PLC0415 - worker only
 
         pointer = self.repository.pointer(tenant)
         if pointer is None:
@@ -104,9 +108,7 @@ class SignerIssuance:
                     )
                 ],
             )
-        except CaError as error:
-            if error.entry is not catalog.SIGNER_CREATION_CONFLICT:
-                raise
+        except (Conflict, PreconditionFailed) as error:
             logger.info(
                 "signer changed while it was issued", extra={"signerId": signer_id, "detail": error.detail}
             )
@@ -141,9 +143,8 @@ class SignerIssuance:
                     ("signer.failed", {"tenant": signer.tenant, "signerId": signer.id, "reason": reason})
                 ],
             )
-        except CaError as conflict:
-            if conflict.entry is not catalog.SIGNER_CREATION_CONFLICT:
-                raise
+        except (Conflict, PreconditionFailed):
+            logger.info("signer changed while it failed", extra={"signerId": signer.id})
 
     def _state_of(self, tenant: str, signer_id: str) -> SignerState | None:
         signer = self.repository.get(tenant, signer_id)
@@ -153,15 +154,11 @@ class SignerIssuance:
 @cache
 def signer_issuance() -> SignerIssuance:
     """The worker's use case of this container: signer keys in KMS, CA certificates from the issuer CA."""
-    from astca.issuance.certificates import signer_ca_certificate  # noqa: PLC0415 - worker only
-    from astca.issuance.hierarchy import load_hierarchy  # noqa: PLC0415
-    from astca.issuance.kms import KmsKeys, KmsSigner  # noqa: PLC0415
-
     settings = get_settings()
     table = Table(settings.table_name)
 
     def issue_certificate(signer: Signer, key_id: str) -> Certificate:
-        hierarchy = load_hierarchy(table)
+        hierarchy = ca_hierarchy()
         try:
             return signer_ca_certificate(
                 tenant=signer.tenant,

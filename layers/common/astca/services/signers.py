@@ -8,7 +8,8 @@ issued anything cannot be deleted (51045), and a deleted signer's key is schedul
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
@@ -16,12 +17,14 @@ from typing import Protocol
 
 from astca import catalog, clock, ids
 from astca.catalog import CaError
+from astca.domain.errors import Conflict, NotFound, PreconditionFailed
+from astca.domain.signers import Signer, SignerState
+from astca.services.active_signer import blocks_creation
+from astca.services.lists import list_errors, parse_limit
 from astca.settings import get_settings
 from astca.storage.dynamo import Table
 from astca.storage.filters import parse_filter
-from astca.storage.pagination import parse_limit
-from astca.storage.signer_records import SIGNER_FILTERS, Signer, SignerState
-from astca.storage.signers import SignerRepository
+from astca.storage.signers import IN_USE, SIGNER_FILTERS, SignerRepository
 
 
 class KeyRetirement(Protocol):
@@ -85,13 +88,14 @@ class SignerService:
                     catalog.SIGNER_ALREADY_EXISTS,
                     f"signer {pointer.pending_id} is already on its way to succeed the current one",
                 )
-        elif pointer is not None and pointer.blocks_creation:
+        elif blocks_creation(pointer):
+            assert pointer is not None
             raise CaError(
                 catalog.SIGNER_ALREADY_EXISTS,
                 f"tenant {tenant} already has signer {pointer.pending_id or pointer.current_id}; "
                 "revoke it, or create with rotate=true",
             )
-        stamp = clock.rfc3339(self.now())
+        stamp = self.now().replace(microsecond=0)
         signer = Signer(
             tenant=tenant,
             id=ids.new_ulid(),
@@ -103,12 +107,13 @@ class SignerService:
         )
         request = {"tenant": tenant, "signerId": signer.id}
         created = {**request, "name": name, "generation": signer.generation, "rotate": rotate}
-        self.repository.create(
-            signer,
-            pointer,
-            rotate=rotate,
-            events=[("signer.requested", request), ("signer.created", created)],
-        )
+        with signer_outcomes():
+            self.repository.create(
+                signer,
+                pointer,
+                rotate=rotate,
+                events=[("signer.requested", request), ("signer.created", created)],
+            )
         return signer
 
     def get(self, tenant: str, signer_id: str) -> Signer:
@@ -130,9 +135,10 @@ class SignerService:
         self, tenant: str, *, limit: str | None, token: str | None, filter_text: str | None
     ) -> tuple[list[Signer], str | None]:
         """One page of the tenant's signers (5104003 BadPagination, 5104004 BadFilter)."""
-        return self.repository.page(
-            tenant, limit=parse_limit(limit), token=token, where=parse_filter(filter_text, SIGNER_FILTERS)
-        )
+        with list_errors():
+            return self.repository.page(
+                tenant, limit=parse_limit(limit), token=token, where=parse_filter(filter_text, SIGNER_FILTERS)
+            )
 
     def revoke(self, tenant: str, signer_id: str, reason: str) -> Signer:
         """Revoke a signer for good and disable its key; 51041 SignerRevoked if it already was."""
@@ -144,13 +150,16 @@ class SignerService:
                 # First the key: should the record fail, the signer cannot sign, and a retry revokes it.
                 self.keys().disable(signer.kms_key_id)
             try:
-                self.repository.mark_revoked(
-                    signer,
-                    self.repository.pointer(tenant),
-                    reason=reason,
-                    now=self.now(),
-                    events=[("signer.revoked", {"tenant": tenant, "signerId": signer_id, "reason": reason})],
-                )
+                with signer_outcomes():
+                    self.repository.mark_revoked(
+                        signer,
+                        self.repository.pointer(tenant),
+                        reason=reason,
+                        now=self.now(),
+                        events=[
+                            ("signer.revoked", {"tenant": tenant, "signerId": signer_id, "reason": reason})
+                        ],
+                    )
             except CaError as error:
                 if error.entry is catalog.SIGNER_CREATION_CONFLICT and attempt == 1:
                     continue  # issued (or rotated) while being revoked: read it again
@@ -161,11 +170,12 @@ class SignerService:
     def delete(self, tenant: str, signer_id: str) -> None:
         """Delete a signer that has issued nothing and schedule its key's deletion (51045 otherwise)."""
         signer = self.get(tenant, signer_id)
-        self.repository.delete(
-            signer,
-            self.repository.pointer(tenant),
-            events=[("signer.deleted", {"tenant": tenant, "signerId": signer_id})],
-        )
+        with signer_outcomes():
+            self.repository.delete(
+                signer,
+                self.repository.pointer(tenant),
+                events=[("signer.deleted", {"tenant": tenant, "signerId": signer_id})],
+            )
         if signer.kms_key_id:
             self.keys().schedule_deletion(signer.kms_key_id)
 
@@ -175,12 +185,27 @@ class SignerService:
         return CaChain(root=hierarchy.root_pem, issuer=hierarchy.issuer_pem, signers=signers)
 
 
+@contextmanager
+def signer_outcomes() -> Iterator[None]:
+    """What the repository's typed outcomes mean for the signer API: 51042, 51045 or 5104041."""
+    try:
+        yield
+    except Conflict as error:
+        raise CaError(catalog.SIGNER_CREATION_CONFLICT, error.detail) from error
+    except PreconditionFailed as error:
+        entry = catalog.SIGNER_ALREADY_IN_USE if error.state == IN_USE else catalog.SIGNER_CREATION_CONFLICT
+        raise CaError(entry, error.detail) from error
+    except NotFound as error:
+        raise CaError(catalog.SIGNER_NOT_FOUND, error.detail) from error
+
+
 @cache
 def signer_service() -> SignerService:
-    """The signer service of this container."""
+    """The signer service of this container (KMS is reached only by revoke and delete)."""
 
     def keys() -> KeyRetirement:
-        from astca.issuance.kms import KmsKeys  # noqa: PLC0415 - only revoke and delete touch KMS
+        # KMS key management (and cryptography) is loaded by revoke and delete only, not by reads.
+        from astca.issuance.kms import KmsKeys  # noqa: PLC0415
 
         return KmsKeys()
 
@@ -189,6 +214,7 @@ def signer_service() -> SignerService:
 
 def ca_hierarchy() -> CaCertificates:
     """The bootstrap's root and issuer certificates (load_hierarchy reads them once per container)."""
-    from astca.issuance.hierarchy import load_hierarchy  # noqa: PLC0415 - only the CA chain needs it
+    # The hierarchy (x509 parsing, ~150 ms of imports) is loaded by GET /ca only.
+    from astca.services.hierarchy import ca_hierarchy as loaded  # noqa: PLC0415
 
-    return load_hierarchy(Table(get_settings().table_name))
+    return loaded()
