@@ -22,13 +22,15 @@ import binascii
 from collections.abc import Mapping
 from typing import Any
 
+from aws_lambda_powertools.utilities.data_classes.api_gateway_proxy_event import APIGatewayProxyEventV2
+
 from astca import catalog
 from astca.catalog import CaError
 from astca.identity.principal import Principal
 from astca.jose import jwe
 from astca.services.sessions import SessionKey, session_owner, session_service
 
-SESSION_KEY_HEADER = "x-session-key-id"
+SESSION_KEY_HEADER = "x-session-key-id"  # as astca.web, which sits above this module, names it too
 JOSE = jwe.JOSE_CONTENT_TYPE
 DEFAULT_CONTENT_TYPE = "application/json"
 
@@ -42,7 +44,7 @@ class EncryptedExchange:
     @classmethod
     def open(cls, event: Mapping[str, Any], principal: Principal) -> EncryptedExchange:
         """The exchange under the key ``X-Session-Key-Id`` names, if ``principal`` holds it (5104036, 5104037)."""
-        session_key_id = _headers(event).get(SESSION_KEY_HEADER, "").strip()
+        session_key_id = str(_headers(event).get(SESSION_KEY_HEADER, "")).strip()
         if not session_key_id:
             raise CaError(
                 catalog.SESSION_KEY_NOT_FOUND,
@@ -73,19 +75,21 @@ class EncryptedExchange:
         except (binascii.Error, UnicodeDecodeError, jwe.JweError) as error:
             raise CaError(catalog.DECRYPTION_ERROR, _why(error)) from None
         content_type = str(decrypted.header.get("cty") or DEFAULT_CONTENT_TYPE)
-        plain_headers = {name: value for name, value in headers.items() if name != "content-length"}
-        plain_headers["content-type"] = content_type
-        return {**event, "headers": plain_headers, "body": text, "isBase64Encoded": False}
+        headers.pop("content-length", None)
+        headers["content-type"] = content_type
+        return {**event, "headers": dict(headers), "body": text, "isBase64Encoded": False}
 
     def seal(self, answer: Mapping[str, Any]) -> dict[str, Any]:
-        """The answer with its body encrypted under the session key (51060 EncryptionError if it cannot be)."""
+        """The answer with its body encrypted under the session key (51060 EncryptionError if it cannot be).
+
+        The answer is a proxy result built from a Powertools ``Response`` (by the resolver or by
+        ``web.problem_response``), which names its content type ``Content-Type``.
+        """
         body = answer.get("body")
         if not body:
             return dict(answer)
         headers = dict(answer.get("headers") or {})
-        content_type = next(
-            (value for name, value in headers.items() if name.lower() == "content-type"), DEFAULT_CONTENT_TYPE
-        )
+        content_type = headers.pop("Content-Type", DEFAULT_CONTENT_TYPE)
         try:
             plaintext = base64.b64decode(body) if answer.get("isBase64Encoded") else str(body).encode("utf-8")
             compact = jwe.encrypt_direct(
@@ -93,17 +97,17 @@ class EncryptedExchange:
             )
         except (binascii.Error, UnicodeEncodeError, jwe.JweError) as error:
             raise CaError(catalog.ENCRYPTION_ERROR, "the answer could not be encrypted") from error
-        headers = {name: value for name, value in headers.items() if name.lower() != "content-type"}
         headers["Content-Type"] = JOSE
         return {**answer, "headers": headers, "body": compact, "isBase64Encoded": False}
 
 
 def _headers(event: Mapping[str, Any]) -> dict[str, str]:
-    return {str(name).lower(): str(value) for name, value in (event.get("headers") or {}).items()}
+    """The request's headers as Powertools reads them (``web.request_headers``): a fresh dict ignoring case."""
+    return APIGatewayProxyEventV2(dict(event)).headers
 
 
 def _media_type(headers: Mapping[str, str]) -> str:
-    return headers.get("content-type", "").split(";")[0].strip().lower()
+    return str(headers.get("content-type", "")).partition(";")[0].strip().lower()
 
 
 def _why(error: Exception) -> str:

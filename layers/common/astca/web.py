@@ -1,13 +1,24 @@
-"""The one resolver factory: every HTTP function answers errors as RFC 9457 problem details.
+"""The HTTP functions' one edge: every function answers errors as RFC 9457 problem details.
+
+A function imports what it needs of the layer from here (``Needs``, ``Principal``, the resolver and
+handler factories), from ``astca.api`` (its models) and from ``astca.services`` (its use case).
 
 ``create_app()`` gives a Powertools ``APIGatewayHttpResolver`` whose exception handlers turn
-``CaError`` into ``application/problem+json`` with the catalog's status, request validation into
-4001/4002/4005 (never Powertools' 422), and anything unexpected into 510500 with nothing internal
-in the body. ``lambda_handler(app, needs=...)`` stacks the Logger (correlation id = API Gateway
-request id) over ``app.resolve`` and, before the request is validated, authenticates the caller
-against what the function declares it needs; a route receives the result as
+``CaError`` into ``application/problem+json`` with the catalog's status, a typed domain error that no
+service claimed into its catalog entry (``astca.outcomes``: DbError, KafkaError, SignerError, with
+``Retry-After`` when it is transient; 510500 otherwise), request validation into 4001/4002/4005 (never
+Powertools' 422), and anything unexpected into 510500 with nothing internal in the body.
+``lambda_handler(app, needs=...)`` stacks the Logger (correlation id = API Gateway request id) over
+``app.resolve`` and, before the request is validated, authenticates the caller against what the
+function declares it needs; a route receives the result as
 ``principal: Annotated[Principal, Depends(web.principal)]``. ``encrypted=True`` adds session
 encryption (``astca.session_encryption``, loaded only by a request that asks for it).
+
+One renderer, ``problem_response``, answers every failure, raised before the resolver runs or inside
+it. Every 401 carries ``WWW-Authenticate`` (RFC 6750): ``Bearer error="invalid_token"`` where
+authentication refused the Bearer token that was sent, plain ``Bearer`` otherwise (no token sent, or
+a 401 raised later, by a service). Request headers are read one way, case-insensitively, through
+Powertools' event (``request_headers``).
 
 A body is read once, after authentication and before Powertools (``_read_body``): its media type must be
 ``application/json`` or ``application/*+json`` (any case; a charset other than UTF-8 is refused), its
@@ -32,21 +43,47 @@ from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 from aws_lambda_powertools.event_handler.request import Request
 from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.utilities.data_classes.api_gateway_proxy_event import APIGatewayProxyEventV2
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel
 
 from astca import catalog
 from astca.catalog import CaError, ErrorEntry
+from astca.domain.errors import DomainError
 from astca.identity.principal import Needs, Principal
+from astca.outcomes import catalog_error
 
 if TYPE_CHECKING:
     from astca.session_encryption import EncryptedExchange
+
+__all__ = [
+    "JOSE",
+    "JSON",
+    "MAX_BODY_DEPTH",
+    "PROBLEM_JSON",
+    "SESSION_KEY_HEADER",
+    "CaError",
+    "LambdaHandler",
+    "Needs",
+    "Principal",
+    "create_app",
+    "documented",
+    "json_response",
+    "lambda_handler",
+    "principal",
+    "problem_body",
+    "problem_response",
+    "request_headers",
+    "validation_problem",
+]
 
 PROBLEM_JSON = "application/problem+json"
 JSON = "application/json"
 MAX_BODY_DEPTH = 16  # objects and arrays inside one another; the deepest body of the API has 3
 SESSION_KEY_HEADER = "x-session-key-id"  # session encryption (astca.session_encryption)
 JOSE = "application/jose"
+BEARER = "Bearer"  # RFC 6750's challenge where no token was sent, or the token is not what failed
+INVALID_TOKEN = 'Bearer error="invalid_token"'  # noqa: S105 - a challenge (RFC 6750), not a secret
 
 # Any application/<subtype>+json (RFC 6839), lower-cased; the subtype is an RFC 9110 token.
 _JSON_SUFFIX = re.compile(r"application/[!#$%&'*+.^_`|~0-9a-z-]+\+json")
@@ -75,6 +112,34 @@ def problem_body(entry: ErrorEntry, detail: str, *, instance: str, request_id: s
         "code": entry.code,
         "requestId": request_id,
     }
+
+
+def problem_response(event: Mapping[str, Any], error: CaError) -> Response[str]:
+    """The answer to a failed request: its problem document, the catalog's status, the error's headers.
+
+    ``event`` is the request's raw event (its path and request id go into the body). A 401 that does
+    not name its challenge gets plain ``WWW-Authenticate: Bearer``.
+    """
+    log = logger.error if error.entry.http_status >= 500 else logger.info
+    log("request failed", extra={"errorName": error.entry.name, "detail": error.detail})
+    context = event.get("requestContext") or {}
+    body = problem_body(
+        error.entry,
+        error.detail,
+        instance=str(event.get("rawPath") or ""),
+        request_id=str(context.get("requestId") or ""),
+    )
+    headers = dict(error.headers)
+    if error.entry.http_status == 401:
+        headers.setdefault("WWW-Authenticate", BEARER)
+    return Response(
+        status_code=error.entry.http_status, content_type=PROBLEM_JSON, body=json.dumps(body), headers=headers
+    )
+
+
+def request_headers(event: Mapping[str, Any]) -> dict[str, str]:
+    """The request's headers as Powertools reads them: a fresh dict whose every lookup ignores case."""
+    return APIGatewayProxyEventV2(dict(event)).headers
 
 
 def validation_problem(errors: Sequence[Mapping[str, Any]]) -> CaError:
@@ -113,25 +178,15 @@ def create_app() -> APIGatewayHttpResolver:
     app = APIGatewayHttpResolver(enable_validation=True, json_body_deserializer=_json_body)
 
     def respond(error: CaError) -> Response[str]:
-        log = logger.error if error.entry.http_status >= 500 else logger.info
-        log("request failed", extra={"errorName": error.entry.name, "detail": error.detail})
-        event = app.current_event
-        body = problem_body(
-            error.entry,
-            error.detail,
-            instance=event.raw_path or event.path,
-            request_id=event.request_context.request_id,
-        )
-        return Response(
-            status_code=error.entry.http_status,
-            content_type=PROBLEM_JSON,
-            body=json.dumps(body),
-            headers=error.headers or None,
-        )
+        return problem_response(app.current_event.raw_event, error)
 
     @app.exception_handler(CaError)
     def handle_ca_error(error: CaError) -> Response[str]:
         return respond(error)
+
+    @app.exception_handler(DomainError)
+    def handle_domain_error(error: DomainError) -> Response[str]:
+        return respond(catalog_error(error))
 
     @app.exception_handler(RequestValidationError)
     def handle_validation_error(error: RequestValidationError) -> Response[str]:
@@ -206,7 +261,7 @@ def lambda_handler(
                 logger.exception(
                     "request failed before it was resolved", extra={"errorType": type(error).__name__}
                 )
-            refused = _problem_response(event, _as_ca_error(error))
+            refused = _proxy_response(problem_response(event, _as_ca_error(error)))
             return refused if exchange is None else _sealed(exchange, event, refused)
         answer = _resolve(app, event, context, body)
         return answer if exchange is None else _sealed(exchange, event, answer)
@@ -238,13 +293,17 @@ def _resolve(
 
 def _session_requested(event: dict[str, Any]) -> str | None:
     """Which sign of session encryption a request carries: the session key header or the JOSE body type."""
-    for name, value in (event.get("headers") or {}).items():
-        lowered = name.lower()
-        if lowered == SESSION_KEY_HEADER:
-            return SESSION_KEY_HEADER
-        if lowered == "content-type" and str(value).split(";")[0].strip().lower() == JOSE:
-            return JOSE
+    headers = request_headers(event)
+    if SESSION_KEY_HEADER in headers:
+        return SESSION_KEY_HEADER
+    if _media_type(str(headers.get("content-type", ""))) == JOSE:
+        return JOSE
     return None
+
+
+def _media_type(content_type: str) -> str:
+    """The media type of a Content-Type value, lower-cased, without its parameters."""
+    return content_type.partition(";")[0].strip().lower()
 
 
 def _open_exchange(event: dict[str, Any], caller: Principal) -> EncryptedExchange:
@@ -261,11 +320,25 @@ def _sealed(exchange: EncryptedExchange, event: dict[str, Any], answer: dict[str
     except Exception as error:
         if not isinstance(error, CaError):
             logger.exception("the answer could not be sealed", extra={"errorType": type(error).__name__})
-        return _problem_response(event, _as_ca_error(error))
+        return _proxy_response(problem_response(event, _as_ca_error(error)))
 
 
 def _as_ca_error(error: Exception) -> CaError:
-    return error if isinstance(error, CaError) else CaError(catalog.INTERNAL_ERROR, _UNEXPECTED)
+    if isinstance(error, CaError):
+        return error
+    if isinstance(error, DomainError):
+        return catalog_error(error)
+    return CaError(catalog.INTERNAL_ERROR, _UNEXPECTED)
+
+
+def _proxy_response(response: Response[str]) -> dict[str, Any]:
+    """A rendered answer as the proxy result API Gateway takes, for answers given before the resolver runs."""
+    return {
+        "statusCode": response.status_code,
+        "headers": dict(response.headers),
+        "body": response.body,
+        "isBase64Encoded": False,
+    }
 
 
 def principal(request: Request) -> Principal:
@@ -279,9 +352,22 @@ def principal(request: Request) -> Principal:
 
 
 def _authenticate(event: dict[str, Any], needs: Needs) -> Principal:
+    """The caller, checked against ``needs``; a 401 for a Bearer token that was sent says invalid_token."""
     from astca.identity.authenticator import authenticator  # noqa: PLC0415 - only functions with needs load it
 
-    return authenticator().authenticate(event, needs)
+    try:
+        return authenticator().authenticate(event, needs)
+    except CaError as error:
+        if needs.token and error.entry is catalog.UNAUTHORIZED and _bearer_token_sent(event):
+            challenge = {**error.headers, "WWW-Authenticate": INVALID_TOKEN}
+            raise CaError(error.entry, error.detail, headers=challenge) from error
+        raise
+
+
+def _bearer_token_sent(event: dict[str, Any]) -> bool:
+    """Whether the request sent a token as RFC 6750 says: ``Authorization: Bearer <token>``."""
+    scheme, _, token = str(request_headers(event).get("authorization", "")).strip().partition(" ")
+    return scheme.lower() == "bearer" and bool(token.strip())
 
 
 def _read_body(event: dict[str, Any]) -> tuple[dict[str, Any], tuple[str, dict[str, Any]] | None]:
@@ -289,21 +375,18 @@ def _read_body(event: dict[str, Any]) -> tuple[dict[str, Any], tuple[str, dict[s
     body = event.get("body")
     if not body:
         return event, None
-    headers: Mapping[str, Any] = event.get("headers") or {}
-    content_type = next(
-        (str(value) for name, value in headers.items() if name.lower() == "content-type"), JSON
-    )
-    _check_media_type(content_type)
+    headers = request_headers(event)
+    _check_media_type(str(headers.get("content-type", JSON)))
     text = _text(body, encoded=bool(event.get("isBase64Encoded")))
-    plain = {name: value for name, value in headers.items() if name.lower() != "content-type"}
-    plain["content-type"] = JSON
-    return {**event, "headers": plain, "body": text, "isBase64Encoded": False}, (text, _parse_object(text))
+    parsed = (text, _parse_object(text))
+    headers["content-type"] = JSON  # the one Content-Type, however the request spelt its name
+    return {**event, "headers": dict(headers), "body": text, "isBase64Encoded": False}, parsed
 
 
 def _check_media_type(content_type: str) -> None:
     """4005 unless ``application/json`` or ``application/*+json``, in any case, in UTF-8 if a charset is named."""
     media_type, *parameters = content_type.split(";")
-    media_type = media_type.strip().lower()
+    media_type = _media_type(media_type)
     if media_type != JSON and not _JSON_SUFFIX.fullmatch(media_type):
         raise CaError(
             catalog.MALFORMED_BODY,
@@ -378,25 +461,3 @@ def _json_body(text: str) -> dict[str, Any]:
     if parsed is not None and parsed[0] is text:
         return parsed[1]
     return _parse_object(text)
-
-
-def _problem_response(event: dict[str, Any], error: CaError) -> dict[str, Any]:
-    """A problem response built from the raw event, for errors raised before the resolver runs."""
-    log = logger.error if error.entry.http_status >= 500 else logger.info
-    log("request refused", extra={"errorName": error.entry.name, "detail": error.detail})
-    context = event.get("requestContext") or {}
-    body = problem_body(
-        error.entry,
-        error.detail,
-        instance=str(event.get("rawPath", "")),
-        request_id=str(context.get("requestId", "")),
-    )
-    headers = {"Content-Type": PROBLEM_JSON, **error.headers}
-    if error.entry.http_status == 401:
-        headers["WWW-Authenticate"] = 'Bearer error="invalid_token"'  # RFC 6750
-    return {
-        "statusCode": error.entry.http_status,
-        "headers": headers,
-        "body": json.dumps(body),
-        "isBase64Encoded": False,
-    }

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from datetime import datetime
+
 from pydantic import Field
 
-from astca import clock
-from astca.api.signers import CamelModel
-from astca.storage.certificate_records import CertificateRecord, IssuedCertificate
+from astca.api.base import CamelModel, Timestamp
+from astca.domain.certificates import CertificateRecord, DeviceSubject, IssuedCertificate, pem_of
+from astca.domain.proofs import MAX_AGE_SECONDS, MAX_PROOF_CHARS, RENEWAL_PROOF_TYPE
 
 
 class CertificateRequest(CamelModel):
@@ -22,11 +25,11 @@ class RenewalRequest(CertificateRequest):
     proof: str | None = Field(
         default=None,
         min_length=1,
-        max_length=8192,
+        max_length=MAX_PROOF_CHARS,
         description="Only where a TLS terminator's header carries the client certificate (ASTCA_CLIENT_CERT_HEADER): "
-        "a compact JWS, header typ 'astca-renewal+jwt', signed by the current certificate's key, with claims "
-        "htm 'POST', htu the request path, csr base64url(SHA-256(the csr field)) and iat (within 300 s). "
-        "Not needed over mutual TLS, whose handshake proves the key.",
+        f"a compact JWS, header typ {RENEWAL_PROOF_TYPE!r}, signed by the current certificate's key, with claims "
+        "htm 'POST', htu the request path, csr base64url(SHA-256(the csr field)) and iat "
+        f"(within {MAX_AGE_SECONDS} s). Not needed over mutual TLS, whose handshake proves the key.",
     )
 
 
@@ -37,8 +40,8 @@ class CertificateAccepted(CamelModel):
     state: str
     profile: str
     serial: str = Field(description="Serial number the certificate will carry (hex)")
-    created_at: str = Field(serialization_alias="createdAt")
-    renewal_of: str | None = Field(default=None, serialization_alias="renewalOf")
+    created_at: Timestamp
+    renewal_of: str | None = None
 
     @classmethod
     def of(cls, record: CertificateRecord) -> CertificateAccepted:
@@ -60,8 +63,8 @@ class CertificateDelivery(CamelModel):
     state: str = "DELIVERED"
     profile: str
     serial: str
-    not_before: str = Field(serialization_alias="notBefore")
-    not_after: str | None = Field(serialization_alias="notAfter")
+    not_before: Timestamp
+    not_after: Timestamp | None
     certificate: str = Field(description="PEM")
     chain: list[str] = Field(description="PEM: the signer CA, then the issuer CA")
 
@@ -73,23 +76,25 @@ class CertificateLookup(CamelModel):
     tenant: str
     profile: str
     serial: str
-    signer_id: str = Field(serialization_alias="signerId")
-    client_id: str = Field(serialization_alias="clientId")
-    user_id: str = Field(serialization_alias="userId")
-    not_before: str = Field(serialization_alias="notBefore")
-    not_after: str = Field(serialization_alias="notAfter")
+    signer_id: str
+    client_id: str
+    user_id: str
+    not_before: Timestamp
+    not_after: Timestamp
     certificate: str = Field(description="PEM")
     chain: list[str]
 
     @classmethod
-    def of(cls, found: IssuedCertificate, chain: list[str]) -> CertificateLookup:
-        """The view of an indexed certificate; validity and subject are read from the certificate."""
-        from cryptography import x509  # noqa: PLC0415 - lookups only
-
-        from astca.services.certificates import device_subject, pem_of  # noqa: PLC0415
-
-        certificate = x509.load_der_x509_certificate(found.certificate)
-        subject = device_subject(certificate)
+    def of(
+        cls,
+        found: IssuedCertificate,
+        chain: Sequence[str],
+        *,
+        subject: DeviceSubject,
+        not_before: datetime,
+        not_after: datetime,
+    ) -> CertificateLookup:
+        """The view of an indexed certificate, with the subject and validity read from its certificate."""
         return cls(
             id=found.id,
             tenant=found.tenant,
@@ -98,8 +103,8 @@ class CertificateLookup(CamelModel):
             signer_id=found.signer_id,
             client_id=subject.client_id,
             user_id=subject.user_id,
-            not_before=clock.rfc3339(certificate.not_valid_before_utc),
-            not_after=clock.rfc3339(certificate.not_valid_after_utc),
+            not_before=not_before,
+            not_after=not_after,
             certificate=pem_of(found.certificate),
-            chain=chain,
+            chain=list(chain),
         )

@@ -7,10 +7,9 @@ from typing import Annotated, Any
 from pydantic import ConfigDict, Field, StringConstraints
 from pydantic.config import JsonDict
 
-from astca.api.signers import CamelModel
-from astca.jose.proof import MAX_AGE_SECONDS, MAX_PROOF_CHARS
-from astca.services.public_keys import KEY_PROOF_TYPE
-from astca.storage.public_key_records import PublicKey
+from astca.api.base import CamelModel, Page, Timestamp
+from astca.domain.proofs import KEY_PROOF_TYPE, MAX_AGE_SECONDS, MAX_PROOF_CHARS
+from astca.domain.public_keys import PublicKey
 
 RFC3339 = (
     r"^[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt][0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]{1,9})?([Zz]|[+-][0-9]{2}:[0-9]{2})$"
@@ -56,7 +55,6 @@ class RegisterPublicKeyRequest(CamelModel):
     )
     expires_at: str | None = Field(
         default=None,
-        alias="expiresAt",
         pattern=RFC3339,
         description="RFC 3339; in the future and within the configured maximum (default: the configured lifetime)",
     )
@@ -68,8 +66,8 @@ class PublicKeyView(CamelModel):
     kid: str = Field(description="The key's RFC 7638 SHA-256 thumbprint")
     jwk: dict[str, Any] = Field(description="The public JWK as stored, with its kid")
     owner: str = Field(description="The user id (sub) of the user who registered it")
-    created_at: str = Field(serialization_alias="createdAt")
-    expires_at: str = Field(serialization_alias="expiresAt")
+    created_at: Timestamp
+    expires_at: Timestamp
 
     @classmethod
     def of(cls, key: PublicKey) -> PublicKeyView:
@@ -83,8 +81,5 @@ class PublicKeyView(CamelModel):
         )
 
 
-class PublicKeyList(CamelModel):
+class PublicKeyList(Page[PublicKeyView]):
     """One page of the caller's keys."""
-
-    items: list[PublicKeyView]
-    next_token: str | None = Field(default=None, serialization_alias="nextToken")

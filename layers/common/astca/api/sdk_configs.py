@@ -18,7 +18,7 @@ from urllib.parse import urlsplit
 
 from pydantic import AfterValidator, ConfigDict, Field, field_validator
 
-from astca.api.signers import CamelModel
+from astca.api.base import CamelModel
 
 MAX_CERTIFICATES = 50
 MAX_CERTIFICATE_BYTES = 8 * 1024
@@ -96,12 +96,11 @@ class SdkConfigRequest(CamelModel):
     model_config = ConfigDict(populate_by_name=False, extra="forbid")
 
     tls_bundle: list[Base64Certificate] = Field(
-        alias="tlsBundle",
         min_length=1,
         max_length=MAX_CERTIFICATES,
         description="Certificates the SDK trusts for TLS: base64 DER, 1-50",
     )
-    ast_url: HttpsUrl = Field(alias="astUrl", description="The AST service's https URL")
+    ast_url: HttpsUrl = Field(description="The AST service's https URL")
     services: list[SdkService] = Field(default_factory=list, max_length=MAX_SERVICES)
 
     @field_validator("services")
@@ -121,6 +120,5 @@ class SdkConfigView(CamelModel):
     """A signed SDK config."""
 
     sdk_config: str = Field(
-        serialization_alias="sdkConfig",
         description="JWS Compact Serialization signed by the tenant's signer, x5c = [signer CA, issuer CA]",
     )

@@ -6,9 +6,8 @@ from typing import Any
 
 from pydantic import Field
 
-from astca import clock
-from astca.api.signers import CamelModel
-from astca.storage.sessions import SessionKeyRecord
+from astca.api.base import CamelModel, Timestamp
+from astca.domain.sessions import SessionKeyRecord
 
 COMPACT_JWE = r"^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$"
 
@@ -36,12 +35,10 @@ class SessionKeyRequest(CamelModel):
 class SessionKeyCreated(CamelModel):
     """A session key the caller may now encrypt requests with."""
 
-    session_key_id: str = Field(
-        serialization_alias="sessionKeyId", description="The X-Session-Key-Id and kid"
-    )
-    expires_at: str = Field(serialization_alias="expiresAt")
+    session_key_id: str = Field(description="The X-Session-Key-Id and kid")
+    expires_at: Timestamp
 
     @classmethod
     def of(cls, record: SessionKeyRecord) -> SessionKeyCreated:
         """The view of a stored session key."""
-        return cls(session_key_id=record.id, expires_at=clock.rfc3339(record.expires_at))
+        return cls(session_key_id=record.id, expires_at=record.expires_at)

@@ -4,15 +4,10 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
-from astca.storage.signer_records import Signer, SignerState
-
-
-class CamelModel(BaseModel):
-    """A model whose JSON names are camelCase."""
-
-    model_config = ConfigDict(populate_by_name=True, extra="forbid")
+from astca.api.base import CamelModel, Page, Timestamp
+from astca.domain.signers import Signer, SignerState
 
 
 class CreateSignerRequest(CamelModel):
@@ -49,12 +44,12 @@ class SignerView(CamelModel):
     name: str
     state: SignerState
     generation: int
-    created_at: str = Field(serialization_alias="createdAt")
-    updated_at: str = Field(serialization_alias="updatedAt")
-    issued_at: str | None = Field(default=None, serialization_alias="issuedAt")
-    revoked_at: str | None = Field(default=None, serialization_alias="revokedAt")
-    revocation_reason: str | None = Field(default=None, serialization_alias="revocationReason")
-    failure_reason: str | None = Field(default=None, serialization_alias="failureReason")
+    created_at: Timestamp
+    updated_at: Timestamp
+    issued_at: Timestamp | None = None
+    revoked_at: Timestamp | None = None
+    revocation_reason: str | None = None
+    failure_reason: str | None = None
     serial: str | None = Field(default=None, description="Serial number of the CA certificate, hex")
     certificate: str | None = Field(default=None, description="The signer's CA certificate (PEM) once ISSUED")
 
@@ -78,11 +73,8 @@ class SignerView(CamelModel):
         )
 
 
-class SignerList(CamelModel):
+class SignerList(Page[SignerView]):
     """One page of signers."""
-
-    items: list[SignerView]
-    next_token: str | None = Field(default=None, serialization_alias="nextToken")
 
 
 class CaChainView(CamelModel):
