@@ -22,37 +22,20 @@ from typing import Any
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from astca.catalog import CaError
-from astca.issuance.hierarchy import CaHierarchy, bootstrap_ca
-from astca.issuance.kms import KmsKeys
-from astca.settings import get_settings
-from astca.storage.dynamo import Table
+from astca.services.hierarchy import hierarchy_service
+from astca.web import CaError
 
 RESPONSE_TIMEOUT_SECONDS = 10
 
 logger = Logger()
-settings = get_settings()
-table = Table(settings.table_name)
-keys = KmsKeys()
-# One hierarchy per table and alias prefix: the same physical id on every Create and Update.
-PHYSICAL_RESOURCE_ID = f"ca-hierarchy:{settings.ca_alias_prefix}"
-
-
-def hierarchy_data(hierarchy: CaHierarchy) -> dict[str, str]:
-    """What ``!GetAtt`` can read from the custom resource."""
-    return {
-        "RootKeyId": hierarchy.root.key_id,
-        "RootKeyArn": hierarchy.root.key_arn,
-        "IssuerKeyId": hierarchy.issuer.key_id,
-        "IssuerKeyArn": hierarchy.issuer.key_arn,
-    }
+service = hierarchy_service()
 
 
 def handle(event: dict[str, Any]) -> dict[str, str]:
     """Act on one custom resource request; the ``Data`` of the answer."""
     request_type = event.get("RequestType")
     if request_type in ("Create", "Update"):
-        return hierarchy_data(bootstrap_ca(table, keys, settings))
+        return service.bootstrap()
     if request_type == "Delete":
         logger.info("CA hierarchy kept: deleting CA keys is an explicit operator action")
         return {}
@@ -77,7 +60,7 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     document: dict[str, Any] = {
         "Status": "SUCCESS",
         "Reason": f"See CloudWatch log stream {context.log_stream_name}",
-        "PhysicalResourceId": event.get("PhysicalResourceId") or PHYSICAL_RESOURCE_ID,
+        "PhysicalResourceId": event.get("PhysicalResourceId") or service.physical_id,
         "StackId": event.get("StackId", ""),
         "RequestId": event.get("RequestId", ""),
         "LogicalResourceId": event.get("LogicalResourceId", ""),

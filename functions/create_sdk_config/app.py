@@ -6,8 +6,8 @@ from aws_lambda_powertools.event_handler import Response
 
 from astca import web
 from astca.api.sdk_configs import SdkConfigRequest, SdkConfigView
-from astca.identity.principal import Needs
 from astca.services.sdk_configs import sdk_config_service
+from astca.web import Needs
 
 app = web.create_app()
 

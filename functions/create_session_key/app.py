@@ -9,9 +9,8 @@ from aws_lambda_powertools.event_handler.depends import Depends
 
 from astca import web
 from astca.api.sessions import SessionKeyCreated, SessionKeyRequest
-from astca.identity.principal import Needs, Principal
-from astca.services.sessions import session_service
-from astca.storage.sessions import SessionOwner
+from astca.services.sessions import session_service, token_owner
+from astca.web import Needs, Principal
 
 app = web.create_app()
 
@@ -34,8 +33,7 @@ def create_session_key(
     tenant: str, request: SessionKeyRequest, principal: Annotated[Principal, Depends(web.principal)]
 ) -> Response[str]:
     """Unwrap and store the session key, answer 201."""
-    owner = SessionOwner(tenant, str(principal.user_id), str(principal.client_id))
-    record = session_service().create(owner, request.jwe)
+    record = session_service().create(token_owner(tenant, principal), request.jwe)
     return web.json_response(SessionKeyCreated.of(record), status=201)
 
 

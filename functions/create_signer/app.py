@@ -6,8 +6,8 @@ from aws_lambda_powertools.event_handler import Response
 
 from astca import web
 from astca.api.signers import CreateSignerRequest, SignerView
-from astca.identity.principal import Needs
 from astca.services.signers import signer_service
+from astca.web import Needs
 
 app = web.create_app()
 

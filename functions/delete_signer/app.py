@@ -5,8 +5,8 @@ from __future__ import annotations
 from aws_lambda_powertools.event_handler import Response
 
 from astca import web
-from astca.identity.principal import Needs
 from astca.services.signers import signer_service
+from astca.web import Needs
 
 app = web.create_app()
 

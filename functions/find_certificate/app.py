@@ -8,8 +8,8 @@ from aws_lambda_powertools.event_handler.openapi.params import Query
 
 from astca import web
 from astca.api.certificates import CertificateLookup
-from astca.identity.principal import Needs
 from astca.services.certificates import certificate_service
+from astca.web import Needs
 
 app = web.create_app()
 
@@ -29,8 +29,14 @@ def find_certificate(
     serial: Annotated[str, Query(description="The serial number, hex", max_length=42)],
 ) -> CertificateLookup:
     """Answer with the certificate and its metadata, also after delivery."""
-    found, chain = certificate_service().find(tenant, issuer, serial)
-    return CertificateLookup.of(found, chain)
+    found = certificate_service().find(tenant, issuer, serial)
+    return CertificateLookup.of(
+        found.issued,
+        found.chain,
+        subject=found.subject,
+        not_before=found.not_before,
+        not_after=found.not_after,
+    )
 
 
 lambda_handler = web.lambda_handler(app, needs=Needs(admin=True))

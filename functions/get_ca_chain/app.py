@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from astca import web
 from astca.api.signers import CaChainView
-from astca.identity.principal import Needs
 from astca.services.signers import ca_hierarchy, signer_service
+from astca.web import Needs
 
 app = web.create_app()
 

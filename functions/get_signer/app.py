@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from astca import web
 from astca.api.signers import SignerView
-from astca.identity.principal import Needs
 from astca.services.signers import signer_service
+from astca.web import Needs
 
 app = web.create_app()
 

@@ -8,8 +8,7 @@ from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from astca.messaging.consumer import QueueConsumer
-from astca.messaging.envelope import Envelope
+from astca.consumers import Envelope, QueueConsumer
 from astca.services.certificate_issuance import certificate_issuance
 
 logger = Logger()
@@ -25,7 +24,7 @@ def issue(envelope: Envelope) -> None:
 
 
 # No Powertools Idempotency here: the PENDING -> ISSUED condition makes a redelivery a no-op.
-consumer = QueueConsumer("issue_certificate", issue, idempotency_table=None)
+consumer = QueueConsumer("issue_certificate", issue, idempotent=False)
 
 
 @logger.inject_lambda_context

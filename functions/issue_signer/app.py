@@ -8,10 +8,8 @@ from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from astca.messaging.consumer import QueueConsumer
-from astca.messaging.envelope import Envelope
+from astca.consumers import Envelope, QueueConsumer
 from astca.services.signer_issuance import signer_issuance
-from astca.settings import get_settings
 
 logger = Logger()
 
@@ -22,7 +20,7 @@ def issue(envelope: Envelope) -> None:
     logger.info("signer request handled", extra={"signerId": envelope.payload["signerId"], "state": state})
 
 
-consumer = QueueConsumer("issue_signer", issue, idempotency_table=get_settings().idempotency_table_name)
+consumer = QueueConsumer("issue_signer", issue, idempotent=True)
 
 
 @logger.inject_lambda_context

@@ -9,8 +9,8 @@ from aws_lambda_powertools.event_handler.openapi.params import Query
 
 from astca import web
 from astca.api.public_keys import PublicKeyList, PublicKeyView
-from astca.identity.principal import Needs, Principal
 from astca.services.public_keys import public_key_service
+from astca.web import Needs, Principal
 
 app = web.create_app()
 

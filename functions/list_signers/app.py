@@ -8,8 +8,8 @@ from aws_lambda_powertools.event_handler.openapi.params import Query
 
 from astca import web
 from astca.api.signers import SignerList, SignerView
-from astca.identity.principal import Needs
 from astca.services.signers import signer_service
+from astca.web import Needs
 
 app = web.create_app()
 

@@ -9,8 +9,8 @@ from aws_lambda_powertools.event_handler.depends import Depends
 
 from astca import web
 from astca.api.public_keys import PublicKeyView, RegisterPublicKeyRequest
-from astca.identity.principal import Needs, Principal
 from astca.services.public_keys import public_key_service
+from astca.web import Needs, Principal
 
 app = web.create_app()
 

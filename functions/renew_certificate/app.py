@@ -9,8 +9,8 @@ from aws_lambda_powertools.event_handler.depends import Depends
 
 from astca import web
 from astca.api.certificates import CertificateAccepted, RenewalRequest
-from astca.identity.principal import Needs, Principal
 from astca.services.certificates import certificate_service
+from astca.web import Needs, Principal
 
 app = web.create_app()
 

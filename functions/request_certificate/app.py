@@ -9,9 +9,8 @@ from aws_lambda_powertools.event_handler.depends import Depends
 
 from astca import web
 from astca.api.certificates import CertificateAccepted, CertificateRequest
-from astca.identity.principal import Needs, Principal
-from astca.services.certificates import certificate_service
-from astca.storage.certificate_records import DeviceSubject
+from astca.services.certificates import certificate_service, token_subject
+from astca.web import Needs, Principal
 
 app = web.create_app()
 
@@ -39,10 +38,9 @@ def request_certificate(
     tenant: str, request: CertificateRequest, principal: Annotated[Principal, Depends(web.principal)]
 ) -> Response[str]:
     """Accept the request and answer 202 with where to fetch the certificate."""
-    subject = DeviceSubject(client_id=str(principal.client_id), user_id=str(principal.user_id))
     record = certificate_service().request(
         tenant,
-        subject,
+        token_subject(principal),
         request.csr,
         request.profile,
         idempotency_key=app.current_event.headers.get("idempotency-key"),

@@ -8,7 +8,7 @@ from aws_lambda_powertools.event_handler.depends import Depends
 from pydantic import BaseModel, Field
 
 from astca import web
-from astca.identity.principal import Needs, Principal
+from astca.web import Needs, Principal
 
 app = web.create_app()
 
