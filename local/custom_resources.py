@@ -1,4 +1,4 @@
-"""Custom resources locally: the ServiceToken's function runs in-process on CloudFormation's Create event.
+"""Custom resources locally: the ServiceToken's function runs on CloudFormation's Create event.
 
 ``AWS::CloudFormation::CustomResource`` and ``Custom::<Name>`` resources are provisioned after every
 other resource, in dependency order. Each one's ServiceToken must name a function of the template
@@ -8,7 +8,9 @@ locally is a one-shot HTTP endpoint on 127.0.0.1 that this module serves while p
 function's real response code runs. The resource's Ref is the answered PhysicalResourceId and its
 ``!GetAtt`` attributes are the answered Data. A FAILED answer, no answer at all, or a function that
 raises stops provisioning with ``TemplateError`` naming the resource and the Reason, as CloudFormation
-would roll the stack back.
+would roll the stack back. The function runs in-process (``LocalFunction``: the tests, ``make
+invoke``) unless the caller passes the functions to run it with (``make run`` passes its
+``ProcessFunctions``, so the bootstrap runs in its own process, as every function does there).
 
 Every provisioning sends Create (a local stack is always new); a custom resource's function must be
 idempotent, as CloudFormation's retries require anyway. A function's environment cannot refer to a
@@ -20,13 +22,13 @@ from __future__ import annotations
 import json
 import threading
 import uuid
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import replace
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-from local.functions import LocalFunction
+from local.functions import LocalFunction, TemplateFunction
 from local.intrinsics import Physical, Resolver
 from local.resources import LocalResources, _dependency_order
 from local.template import Template, TemplateError
@@ -95,8 +97,13 @@ def custom_resource_ids(template: Template) -> list[str]:
     ]
 
 
-def provision_custom_resources(resources: LocalResources) -> LocalResources:
-    """``resources`` plus every custom resource of its template (functions answer to their ARN too)."""
+def provision_custom_resources(
+    resources: LocalResources, *, functions: Iterable[TemplateFunction] | None = None
+) -> LocalResources:
+    """``resources`` plus every custom resource of its template (functions answer to their ARN too).
+
+    ``functions`` run the ServiceTokens' functions (default: each imported into this process).
+    """
     template = resources.template
     wanted = {
         logical_id: template.resources[logical_id].get("Properties") or {}
@@ -104,15 +111,17 @@ def provision_custom_resources(resources: LocalResources) -> LocalResources:
     }
     if not wanted:
         return resources
-    functions = {
-        logical_id: LocalFunction(spec, resources) for logical_id, spec in template.functions.items()
-    }
+    runners: list[TemplateFunction] = (
+        [LocalFunction(spec, resources) for spec in template.functions.values()]
+        if functions is None
+        else list(functions)
+    )
     physical: dict[str, Physical] = {
-        logical_id: Physical(ref=function.name, attributes={"Arn": function.arn})
-        for logical_id, function in functions.items()
+        function.spec.logical_id: Physical(ref=function.name, attributes={"Arn": function.arn})
+        for function in runners
     }
     physical.update(resources.physical)
-    by_arn = {function.arn: function for function in functions.values()}
+    by_arn = {function.arn: function for function in runners}
     resolver = Resolver(
         template,
         physical,
@@ -139,7 +148,7 @@ def _create(
     *,
     resource_type: str,
     properties: Mapping[str, Any],
-    by_arn: Mapping[str, LocalFunction],
+    by_arn: Mapping[str, TemplateFunction],
     resolver: Resolver,
     endpoint: ResponseEndpoint,
 ) -> Physical:

@@ -6,6 +6,9 @@ Swagger UI's script and style come from the copy bundled with Powertools, so /do
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from collections.abc import Callable
 from functools import cache
 from pathlib import Path
@@ -15,6 +18,7 @@ from aws_lambda_powertools.event_handler.openapi import swagger_ui
 from aws_lambda_powertools.event_handler.openapi.swagger_ui import generate_swagger_html
 
 from local.gateway import HttpResponse, LocalPage, json_response
+from local.template import ROOT
 
 DOCS_PATH = "/docs"
 OPENAPI_PATH = "/openapi.json"
@@ -47,6 +51,21 @@ def docs_pages(document: Callable[[], dict[str, Any]]) -> dict[str, LocalPage]:
     for name, content_type in _ASSETS.items():
         pages[f"{DOCS_PATH}/{name}"] = _asset(Path(swagger_ui.__file__).parent / name, content_type)
     return pages
+
+
+def generated_document(timeout_seconds: float = 120) -> dict[str, Any]:
+    """The OpenAPI document as ``make openapi`` makes it, in a process of its own (the stack imports no function)."""
+    environment = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT / "layers" / "common"), str(ROOT)])}
+    made = subprocess.run(
+        [sys.executable, "-m", "local.openapi"],
+        cwd=ROOT,
+        env=environment,
+        capture_output=True,
+        timeout=timeout_seconds,
+        check=True,
+    )
+    document: dict[str, Any] = json.loads(made.stdout)
+    return document
 
 
 def _asset(path: Path, content_type: str) -> LocalPage:

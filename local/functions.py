@@ -1,10 +1,24 @@
-"""Function "containers": each handler module imported once with its template environment, one call at a time.
+"""Functions as Lambda runs them: ``make run`` gives each its own processes, the tests import it in theirs.
 
-A function's ``CodeUri`` directory ``functions/<dir>/`` is imported as module ``astca_fn_<dir>``, so
-every function's ``app.py`` can live in one process (the gateway, the pollers and the tests share
-that cache). The process has one ``os.environ``: the variables all functions share come from
-Globals, and a function's own variables are applied when it is imported; a variable that two
-functions set differently is reported, because only one value can win in one process.
+Two ways to run a template function, behind one interface (``TemplateFunction``: its spec, name,
+ARN and ``invoke(event)``, all the gateway, the pollers and the custom resources need):
+
+- ``local.processes.ProcessFunctions`` (the stack's, ``make run``): each function in worker
+  processes of its own, as Lambda runs each in containers of its own. A worker's ``os.environ`` is
+  exactly that function's environment (the template's Globals and its own variables, the local AWS
+  variables, what the operator gave ``make run``), so no function sees another's variables, settings
+  cache, clients or Powertools Logger state. Workers are forked from a forkserver that has the heavy
+  third-party modules loaded (they start in about 0.2 s and share those pages), serve one
+  invocation at a time with a real ``LambdaContext`` and the template's Timeout, and a function gets
+  more of them under concurrent load, up to ``ASTCA_LOCAL_CONCURRENCY``. ``local.worker`` is the
+  worker's side.
+- ``LocalFunction`` / ``LocalFunctions`` (below; the function tests, ``make invoke``, ``make
+  openapi``): the handler imported into the calling process, on moto's in-process ``mock_aws``. A
+  function's ``CodeUri`` directory ``functions/<dir>/`` is imported as module ``astca_fn_<dir>``, so
+  every function's ``app.py`` can live in one process. That process has one ``os.environ``: the
+  variables all functions share come from Globals, and a function's own variables are applied when
+  it is imported; a variable that two functions set differently is reported, because only one value
+  can win in one process.
 """
 
 from __future__ import annotations
@@ -15,6 +29,7 @@ import os
 import sys
 import threading
 import time
+import traceback
 import uuid
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
@@ -78,17 +93,63 @@ class Invocable(Protocol):
         ...
 
 
+class TemplateFunction(Invocable, Protocol):
+    """A function of the template, however it runs: its spec and name too."""
+
+    spec: FunctionSpec
+    name: str
+
+
+class FunctionSet(Protocol):
+    """Every function of a provisioned template, by logical id (``LocalFunctions``, ``ProcessFunctions``)."""
+
+    resources: LocalResources
+
+    def __getitem__(self, logical_id: str) -> TemplateFunction: ...
+
+    def __iter__(self) -> Iterator[TemplateFunction]: ...
+
+
+class FunctionError(RuntimeError):
+    """An invocation that ended in an error instead of an answer: Lambda's error document."""
+
+    def __init__(self, document: Mapping[str, Any]) -> None:
+        self.document = dict(document)
+        super().__init__(f"{self.error_type}: {self.document.get('errorMessage', '')}")
+
+    @property
+    def error_type(self) -> str:
+        """Lambda's errorType: the exception's type name, ``Sandbox.Timedout``, ``Runtime.ExitError``, ..."""
+        return str(self.document.get("errorType", "Unknown"))
+
+
+def error_document(error: BaseException, error_type: str | None = None) -> dict[str, Any]:
+    """The error Lambda reports for a handler that raised."""
+    return {
+        "errorMessage": str(error),
+        "errorType": error_type or type(error).__name__,
+        "stackTrace": traceback.format_tb(error.__traceback__),
+    }
+
+
 class LocalLambdaContext(LambdaContext):
     """The context object Lambda passes to a handler, with a real remaining-time clock."""
 
     def __init__(
-        self, function_name: str, *, timeout_seconds: int, memory_mb: int, region: str, account_id: str
+        self,
+        function_name: str,
+        *,
+        timeout_seconds: float,
+        memory_mb: int,
+        region: str,
+        account_id: str,
+        request_id: str | None = None,
     ) -> None:
         self._function_name = function_name
         self._function_version = "$LATEST"
         self._invoked_function_arn = f"arn:aws:lambda:{region}:{account_id}:function:{function_name}"
         self._memory_limit_in_mb = memory_mb
-        self._aws_request_id = str(uuid.uuid4())
+        self._aws_request_id = request_id or str(uuid.uuid4())
         self._log_group_name = f"/aws/lambda/{function_name}"
         self._log_stream_name = time.strftime("%Y/%m/%d/[$LATEST]") + uuid.uuid4().hex
         self._deadline = time.monotonic() + timeout_seconds
@@ -101,19 +162,26 @@ class LocalLambdaContext(LambdaContext):
 def lambda_context(
     function_name: str = "astca-local",
     *,
-    timeout_seconds: int = 10,
+    timeout_seconds: float = 10,
     memory_mb: int = 512,
     region: str = "eu-central-1",
     account_id: str = "123456789012",
+    request_id: str | None = None,
 ) -> LambdaContext:
-    """A fresh context for one invocation."""
+    """A fresh context for one invocation (a new request id unless given)."""
     return LocalLambdaContext(
         function_name,
         timeout_seconds=timeout_seconds,
         memory_mb=memory_mb,
         region=region,
         account_id=account_id,
+        request_id=request_id,
     )
+
+
+def function_name(spec: FunctionSpec, resources: LocalResources) -> str:
+    """The function's FunctionName, resolved (``astca-<LogicalId>`` if the template names none)."""
+    return str(resources.resolver().resolve(spec.function_name) or f"astca-{spec.logical_id}")
 
 
 def apply_environment(owner: str, environment: Mapping[str, str]) -> None:
@@ -129,11 +197,11 @@ def apply_environment(owner: str, environment: Mapping[str, str]) -> None:
 
 
 class LocalFunction:
-    """One function's container: imported on first use with its environment, serving one event at a time."""
+    """One function imported into this process on first use with its environment, serving one event at a time."""
 
     def __init__(self, spec: FunctionSpec, resources: LocalResources) -> None:
         self.spec = spec
-        self.name = str(resources.resolver().resolve(spec.function_name) or f"astca-{spec.logical_id}")
+        self.name = function_name(spec, resources)
         self.environment = dict(resources.environments[spec.logical_id])
         self._region, self._account_id = resources.region, resources.account_id
         self._lock = threading.Lock()
@@ -181,7 +249,7 @@ class LocalFunction:
 
 
 class LocalFunctions:
-    """Every function of the template, by logical id."""
+    """Every function of the template, by logical id, imported into this process (the tests' way)."""
 
     def __init__(self, resources: LocalResources) -> None:
         self.resources = resources
@@ -202,13 +270,3 @@ class LocalFunctions:
             if function.loaded:
                 raise RuntimeError(f"{function.spec.logical_id} is already imported")
             function.environment.update(variables)
-
-    def preload(self) -> dict[str, BaseException]:
-        """Import every function now (a cold start for each); the failures by logical id."""
-        failures: dict[str, BaseException] = {}
-        for function in self._functions.values():
-            try:
-                function.load()
-            except Exception as exc:  # noqa: BLE001 - a broken function fails alone, as in Lambda
-                failures[function.spec.logical_id] = exc
-        return failures

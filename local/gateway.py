@@ -1,11 +1,12 @@
-"""An HTTP API gateway on 127.0.0.1: the template's routes, each served by its function's handler in-process.
+"""An HTTP API gateway on 127.0.0.1: the template's routes, each served by its function.
 
 ``Gateway.handle`` turns a request into a payload v2 event (``local.events.http_event``), invokes the
 function the route belongs to, and turns the function's answer into a response the way API Gateway
 does: a dict with ``statusCode`` is a response (``isBase64Encoded`` bodies decoded, ``cookies`` sent
 as Set-Cookie), anything else is a 200 JSON body. A request no route matches gets API Gateway's own
 404 ``{"message":"Not Found"}``, and a handler that raises gets its 500 ``{"message":"Internal
-Server Error"}``. Local pages (``/docs``) are served only where the template has no route.
+Server Error"}`` (so does one that times out or whose worker dies: ``local.processes``). Local
+pages (``/docs``) are served only where the template has no route.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 from local.events import http_event, new_request_id
-from local.functions import LocalFunctions
+from local.functions import FunctionError, FunctionSet
 from local.routes import RouteTable
 
 logger = logging.getLogger(__name__)
@@ -78,7 +79,7 @@ class Gateway:
     def __init__(
         self,
         routes: RouteTable,
-        functions: LocalFunctions,
+        functions: FunctionSet,
         *,
         local_pages: Mapping[str, LocalPage] | None = None,
     ) -> None:
@@ -115,6 +116,9 @@ class Gateway:
         )
         try:
             response = lambda_response(self.functions[match.route.function].invoke(event))
+        except FunctionError as error:  # its worker printed the traceback: the parent's is noise
+            logger.error("%s failed on %s %s: %s", match.route.function, request.method, path, error)
+            response = json_response(500, {"message": "Internal Server Error"})
         except Exception:
             logger.exception("%s failed on %s %s", match.route.function, request.method, path)
             response = json_response(500, {"message": "Internal Server Error"})

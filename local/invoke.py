@@ -15,12 +15,11 @@ import argparse
 import contextlib
 import json
 import sys
-import traceback
 from pathlib import Path
 from typing import Any
 
 from local.aws_env import use_local_aws
-from local.functions import LocalFunction
+from local.functions import LocalFunction, error_document
 from local.resources import LocalResources, Provisioner
 from local.template import ROOT, Template
 
@@ -42,15 +41,6 @@ def sample_events(template: Template, directory: Path = EVENTS_DIR) -> dict[Path
             raise ValueError(f"{path.name}: no function has CodeUri functions/{code_dir}/")
         samples[path] = by_code_dir[code_dir]
     return samples
-
-
-def error_document(error: BaseException) -> dict[str, Any]:
-    """The error Lambda reports for a handler that raised."""
-    return {
-        "errorMessage": str(error),
-        "errorType": type(error).__name__,
-        "stackTrace": traceback.format_tb(error.__traceback__),
-    }
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -7,7 +7,8 @@ Everything is read from the template: a resource is provisioned after the resour
 reuses a table or secret that already exists. Custom resources, when asked for, come last: their
 function runs in-process on a Create event (``local.custom_resources``). Not modelled locally:
 point-in-time recovery, SSE settings, key policies and tags (moto does not enforce them). moto's
-KMS Decrypt is corrected in-process when a KMS key is provisioned (``local.moto_kms``: RSA keys).
+KMS Sign and Decrypt are corrected in-process when a KMS key is provisioned (``local.moto_kms``), so
+the moto server of ``make run`` and the tests' ``mock_aws`` sign and decrypt as KMS does.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ import json
 import secrets
 import string
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
@@ -111,6 +112,11 @@ class LocalResources:
         """``!GetAtt <logical_id>.<name>`` of a provisioned resource."""
         return self.physical[logical_id].attributes[name]
 
+    def with_physical(self, updates: Mapping[str, Physical]) -> LocalResources:
+        """These resources with some physical values replaced (a restored KMS key), environments resolved anew."""
+        updated = replace(self, physical={**self.physical, **updates})
+        return replace(updated, environments=_environments(self.template, updated.resolver()))
+
     def resolver(self) -> Resolver:
         """A resolver of the template's intrinsics against these resources."""
         return Resolver(
@@ -168,10 +174,7 @@ class Provisioner:
         for logical_id in _dependency_order(wanted):
             properties = resolver.resolve(wanted[logical_id])
             physical[logical_id] = creators[template.resources[logical_id]["Type"]](logical_id, properties)
-        environments = {
-            logical_id: _as_environment(resolver.resolve(function.environment))
-            for logical_id, function in template.functions.items()
-        }
+        environments = _environments(template, resolver)
         resources = LocalResources(
             template=template,
             region=self.region,
@@ -253,9 +256,9 @@ class Provisioner:
         return Physical(ref=arn, attributes={"Id": arn})
 
     def _key(self, _logical_id: str, props: Mapping[str, Any]) -> Physical:
-        from local.moto_kms import correct_kms_decrypt  # moto only where keys are provisioned
+        from local.moto_kms import correct_kms  # moto only where keys are provisioned
 
-        correct_kms_decrypt()  # RSA encryption keys decrypt on moto as they do on KMS
+        correct_kms()  # moto signs and decrypts as KMS does (DIGEST, RSA-OAEP, disabled keys)
         metadata = self.kms.create_key(
             KeySpec=props.get("KeySpec", "SYMMETRIC_DEFAULT"),
             KeyUsage=props.get("KeyUsage", "ENCRYPT_DECRYPT"),
@@ -348,6 +351,13 @@ def _attribute(value: Any) -> str:
     if isinstance(value, Mapping | list):
         return json.dumps(value)
     return _flag(value)
+
+
+def _environments(template: Template, resolver: Resolver) -> dict[str, dict[str, str]]:
+    return {
+        logical_id: _as_environment(resolver.resolve(function.environment))
+        for logical_id, function in template.functions.items()
+    }
 
 
 def _as_environment(variables: Mapping[str, Any]) -> dict[str, str]:

@@ -1,25 +1,37 @@
-"""``make run``: the whole service in one process: moto server, the template's resources, gateway and pollers.
+"""``make run``: the whole service locally: moto server, the template's resources, functions, gateway and pollers.
 
 Start order: a moto server (``ASTCA_MOTO_PORT``, default 4566) that every boto3 client reaches
-through ``AWS_ENDPOINT_URL``; the template's resources provisioned on it, custom resources last
-(the CA hierarchy's bootstrap runs there, as at deploy time); then the components that
-``COMPONENTS`` builds (the gateway on ``ASTCA_HOST``:``ASTCA_PORT``, default 127.0.0.1:3000, its
-HTTPS listener on ``ASTCA_TLS_PORT``, default 3443, and one poller per SQS or DynamoDB event source)
-are built, every function is imported once (its cold start), and only then do the components start,
-so no request is served before every function's settings are in place.
-Ctrl-C or SIGTERM stops the components in reverse order and exits 0.
+through ``AWS_ENDPOINT_URL``; the template's tables, queues, secrets and KMS keys provisioned on it;
+with ``ASTCA_STATE_DIR`` the previous run's items and keys restored (``local.state``); the functions
+(``local.processes``: each function in worker processes of its own, with only its own environment,
+as Lambda runs it); the custom resources, whose functions run there too (the CA hierarchy's
+bootstrap, as at deploy time); then the components that ``COMPONENTS`` builds (the gateway on
+``ASTCA_HOST``:``ASTCA_PORT``, default 127.0.0.1:3000, its HTTPS listener on ``ASTCA_TLS_PORT``,
+default 3443, and one poller per SQS or DynamoDB event source). One worker of every API function is
+started in the background meanwhile (its cold start), other workers on first use. Ctrl-C or SIGTERM stops the components in
+reverse order (the workers killed, the state saved, moto last) and exits 0.
 
-Adding a component (the development identity provider on 8081, say): write a factory that takes
-the ``StackContext`` and returns components (anything with ``name``, ``start()`` and ``stop()``),
-and put it in ``COMPONENTS`` before ``gateway``, so it serves before the first request can. What the
-functions must know about it goes in as the template would take it: a parameter override in
+The stack process imports no function and no part of the layer: it is the AWS side. A function's
+environment is the template's Globals and its own Variables, resolved against what was provisioned,
+plus the local AWS variables, plus what the operator gave ``make run``: an ``ASTCA_`` variable that
+the template sets from a parameter (``ASTCA_CA_KEY_SPEC: !Ref CaKeySpec``) overrides that parameter,
+as ``--parameter-overrides`` would, so it reaches every function and resource that uses the
+parameter; other ``ASTCA_`` and ``POWERTOOLS_`` variables go to every function as they are. The
+stack's own variables (ports, ``ASTCA_STATE_DIR``, ``ASTCA_LOCAL_CONCURRENCY``) go to none.
+
+Adding a component (another local service, say): write a factory that takes the ``StackContext``
+and returns components (anything with ``name``, ``start()`` and ``stop()``), and put it in
+``COMPONENTS`` before ``gateway``, so it serves before the first request can. What the functions
+must know about it goes in as the template would take it: a parameter override in
 ``StackConfig.parameters`` (``{"OidcBaseUrl": "http://127.0.0.1:8081"}``, resolved into
 ASTCA_OIDC_BASE_URL at provisioning), or else ``context.functions.override_environment(...)``,
-which works until a function is imported (a custom resource's function is imported at provisioning).
+which works until a function's first worker starts (the API functions' start before the
+components do, the bootstrap's at provisioning).
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import signal
@@ -30,6 +42,7 @@ import time
 from collections.abc import Callable, MutableMapping, Sequence
 from dataclasses import dataclass, field
 from http.server import ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 
 import boto3
@@ -37,14 +50,14 @@ import boto3
 from local import dev_idp
 from local.aws_env import use_local_aws
 from local.components import Component
-from local.custom_resources import custom_resource_ids
-from local.docs import docs_pages
-from local.functions import LocalFunctions
-from local.gateway import Gateway, GatewayServer
-from local.openapi import openapi_document
+from local.custom_resources import custom_resource_ids, provision_custom_resources
+from local.docs import docs_pages, generated_document
+from local.gateway import Gateway, GatewayServer, HttpRequest
+from local.processes import DEFAULT_CONCURRENCY, ProcessFunctions
 from local.resources import LocalResources, Provisioner
 from local.routes import RouteTable
 from local.sqs_poller import SqsPoller
+from local.state import StateDir
 from local.stream_poller import StreamPoller
 from local.template import Template
 from local.tls import server_certificate_path, server_context, write_server_credentials
@@ -52,9 +65,13 @@ from local.tls import server_certificate_path, server_context, write_server_cred
 logger = logging.getLogger("local.stack")
 
 
+# What an operator may give every function beside the template's variables.
+OPERATOR_PREFIXES = ("ASTCA_", "POWERTOOLS_")
+
+
 @dataclass(frozen=True)
 class StackConfig:
-    """Where the stack listens, and the template parameters it overrides."""
+    """Where the stack listens, the template parameters it overrides, and what every function gets besides."""
 
     host: str = "127.0.0.1"
     port: int = 3000
@@ -62,31 +79,51 @@ class StackConfig:
     moto_port: int = 4566
     idp_port: int | None = 8081
     parameters: dict[str, Any] = field(default_factory=dict)
+    environment: dict[str, str] = field(default_factory=dict)
+    concurrency: int = DEFAULT_CONCURRENCY
+    state_dir: Path | None = None
 
     @classmethod
-    def from_environ(cls, environ: MutableMapping[str, str]) -> StackConfig:
-        """Read and remove the stack's ASTCA_ variables (the functions reject unknown ASTCA_ names).
+    def from_environ(cls, environ: MutableMapping[str, str], template: Template | None = None) -> StackConfig:
+        """Read the operator's variables, removing the stack's own and those that became parameters.
 
-        ASTCA_HOST, ASTCA_PORT, ASTCA_TLS_PORT, ASTCA_MOTO_PORT and ASTCA_IDP_PORT place the parts.
-        With ASTCA_OIDC_BASE_URL set the functions use that identity provider; without it the stack
-        starts the development IdP and points the functions at it. The HTTPS listener plays the API's
-        mutual-TLS domain (MtlsDomainName) and its URL is the service's (ServiceUrl, the iss of SDK
-        configs).
+        ASTCA_HOST, ASTCA_PORT, ASTCA_TLS_PORT, ASTCA_MOTO_PORT and ASTCA_IDP_PORT place the parts;
+        ASTCA_LOCAL_CONCURRENCY caps each function's worker processes (default 4); ASTCA_STATE_DIR
+        keeps the state between restarts (``local.state``). With ASTCA_OIDC_BASE_URL set the
+        functions use that identity provider; without it the stack starts the development IdP and
+        points the functions at it. The HTTPS listener plays the API's mutual-TLS domain
+        (MtlsDomainName) and its URL is the service's (ServiceUrl, the iss of SDK configs).
+
+        Every other ASTCA_ variable that the template sets from a parameter (``!Ref CaKeySpec``)
+        overrides that parameter; the remaining ASTCA_ and POWERTOOLS_ variables go to every
+        function's environment as they are (they stay in ``environ``).
         """
+        template = template or Template.load()
         host = environ.pop("ASTCA_HOST", cls.host)
         idp_port = int(environ.pop("ASTCA_IDP_PORT", "8081"))
         tls_port = int(environ.pop("ASTCA_TLS_PORT", cls.tls_port))
         oidc_base_url = environ.pop("ASTCA_OIDC_BASE_URL", "")
+        state_dir = environ.pop("ASTCA_STATE_DIR", "")
+        parameters: dict[str, Any] = {
+            "OidcBaseUrl": oidc_base_url or f"http://{host}:{idp_port}",
+            "MtlsDomainName": "localhost",
+            "ServiceUrl": f"https://{host}:{tls_port}",
+        }
+        for name, parameter_names in sorted(template.parameter_variables().items()):
+            if name in environ:
+                value = environ.pop(name)
+                parameters.update(dict.fromkeys(sorted(parameter_names), value))
         return cls(
             host=host,
             port=int(environ.pop("ASTCA_PORT", cls.port)),
             tls_port=tls_port,
             moto_port=int(environ.pop("ASTCA_MOTO_PORT", cls.moto_port)),
             idp_port=None if oidc_base_url else idp_port,
-            parameters={
-                "OidcBaseUrl": oidc_base_url or f"http://{host}:{idp_port}",
-                "MtlsDomainName": "localhost",
-                "ServiceUrl": f"https://{host}:{tls_port}",
+            parameters=parameters,
+            concurrency=int(environ.pop("ASTCA_LOCAL_CONCURRENCY", cls.concurrency)),
+            state_dir=Path(state_dir).expanduser().resolve() if state_dir else None,
+            environment={
+                name: value for name, value in environ.items() if name.startswith(OPERATOR_PREFIXES)
             },
         )
 
@@ -113,7 +150,7 @@ class StackContext:
     config: StackConfig
     template: Template
     resources: LocalResources
-    functions: LocalFunctions
+    functions: ProcessFunctions
 
     def client(self, service: str) -> Any:
         """A boto3 client of the moto server."""
@@ -123,17 +160,26 @@ class StackContext:
 ComponentFactory = Callable[[StackContext], Sequence[Component]]
 
 
+# The API's public CA chain, which the HTTPS listener trusts client certificates from.
+CA_CHAIN_PATH = "/v1/tenants/local/ca"
+
+
+def ca_certificates(api: Gateway) -> str:
+    """The root and issuer certificates (PEM), asked of the API as a client would (the stack imports no layer)."""
+    answer = api.handle(HttpRequest("GET", CA_CHAIN_PATH))
+    if answer.status != 200:
+        raise RuntimeError(f"GET {CA_CHAIN_PATH} answered {answer.status}: {answer.body[:300]!r}")
+    chain = json.loads(answer.body)
+    return str(chain["root"]) + str(chain["issuer"])
+
+
 def gateway(context: StackContext) -> list[Component]:
     """The HTTP API on the template's routes, plus /docs and /openapi.json, over HTTP and HTTPS (local.tls)."""
-    from astca.issuance.hierarchy import load_hierarchy
-    from astca.storage.dynamo import Table
-
-    pages = docs_pages(lambda: openapi_document(context.functions))
+    pages = docs_pages(generated_document)
     api = Gateway(RouteTable(context.template.routes()), context.functions, local_pages=pages)
     config = context.config
-    hierarchy = load_hierarchy(Table(context.resources.physical["Table"].ref))
     certificate, key = write_server_credentials(server_certificate_path(config.tls_port).parent)
-    tls = server_context(certificate, key, client_cas=hierarchy.root_pem + hierarchy.issuer_pem)
+    tls = server_context(certificate, key, client_cas=ca_certificates(api))
     return [
         GatewayServer(api, host=config.host, port=config.port),
         GatewayServer(api, host=config.host, port=config.tls_port, tls=tls),
@@ -216,6 +262,29 @@ class MotoServer:
         self._server.stop()
 
 
+def warm_api_functions(functions: ProcessFunctions) -> threading.Thread:
+    """Start one worker of every API function in the background (their cold starts, mostly before any request).
+
+    In the background because 20 cold starts take 2-3 s of CPU (more on a busy machine) and the stack
+    should serve at once; a request that comes first starts its own worker, as Lambda would.
+    """
+    wanted = [function.spec.logical_id for function in functions if function.spec.routes]
+
+    def warm() -> None:
+        began = time.perf_counter()
+        failures = functions.warm(wanted)
+        for logical_id, error in failures.items():
+            logger.error("%s does not start (its invocations will fail): %s", logical_id, error)
+        elapsed = time.perf_counter() - began
+        logger.info(
+            "warmed %d of %d API functions in %.1f s", len(wanted) - len(failures), len(wanted), elapsed
+        )
+
+    thread = threading.Thread(target=warm, name="warm-functions", daemon=True)
+    thread.start()
+    return thread
+
+
 class Stack:
     """The local stack: start it, serve, stop it."""
 
@@ -232,24 +301,29 @@ class Stack:
         self.started: list[Component] = []
 
     def start(self) -> StackContext:
-        """Start moto, provision, start every component, import every function."""
-        use_local_aws(self.config.endpoint_url)
-        self._start(MotoServer(host=self.config.host, port=self.config.moto_port))
-        resources = Provisioner().provision(
-            self.template, parameters=self.config.parameters, custom_resources=True
+        """Start moto, provision (restoring the saved state), run the custom resources, start every component."""
+        config = self.config
+        use_local_aws(config.endpoint_url)
+        self._start(MotoServer(host=config.host, port=config.moto_port))
+        provisioner = Provisioner()
+        resources = provisioner.provision(self.template, parameters=config.parameters)
+        if config.state_dir is not None:
+            state = StateDir(config.state_dir, dynamodb=provisioner.dynamodb)
+            resources = state.restore(resources)
+            self._start(state)  # stopped after the functions: the last save sees every write
+        functions = ProcessFunctions(
+            resources,
+            endpoint_url=config.endpoint_url,
+            operator=config.environment,
+            concurrency=config.concurrency,
         )
+        self._start(functions)
+        resources = provision_custom_resources(resources, functions=functions)
         for logical_id in custom_resource_ids(self.template):
             logger.info("provisioned %s: %s", logical_id, resources.physical[logical_id].ref)
-        context = StackContext(self.config, self.template, resources, LocalFunctions(resources))
+        context = StackContext(config, self.template, resources, functions)
         components = [component for factory in self.factories for component in factory(context)]
-        for logical_id, error in context.functions.preload().items():
-            logger.error("%s cannot be imported (its invocations will fail): %r", logical_id, error)
-        # The custom resources read the settings when only their own variables were set; every
-        # function's are set now (one process, one environment): read them afresh on first use,
-        # before any component serves a request.
-        from astca.settings import get_settings
-
-        get_settings.cache_clear()
+        warm_api_functions(functions)
         for component in components:
             self._start(component)
         return context
@@ -284,6 +358,9 @@ def banner(context: StackContext, seconds: float) -> str:
             f"  trust    {server_certificate_path(config.tls_port)}  (the HTTPS server's certificate: curl --cacert)",
             f"  docs     {config.base_url}/docs  (local only, not in the template)",
             f"  AWS      {config.endpoint_url}  (moto; AWS_ENDPOINT_URL={config.endpoint_url})",
+            f"  lambda   {len(context.template.functions)} functions, each in processes of its own "
+            f"(up to {config.concurrency} each: ASTCA_LOCAL_CONCURRENCY)",
+            *(_state_line(config) if config.state_dir else []),
             f"  IdP      {config.parameters.get('OidcBaseUrl')}"
             + ("  (development IdP: users admin/admin and device/device)" if config.idp_port else ""),
             f"  try      curl -s {config.base_url}/v1/health",
@@ -291,6 +368,10 @@ def banner(context: StackContext, seconds: float) -> str:
             "Ctrl-C stops it.",
         ]
     )
+
+
+def _state_line(config: StackConfig) -> list[str]:
+    return [f"  state    {config.state_dir}  (tables and KMS keys, private keys included, kept between runs)"]
 
 
 def _token_hint(config: StackConfig) -> list[str]:

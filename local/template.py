@@ -200,6 +200,16 @@ class Template:
         parameters: Mapping[str, Mapping[str, Any]] = self.body.get("Parameters") or {}
         return {name: spec["Default"] for name, spec in parameters.items() if "Default" in spec}
 
+    def parameter_variables(self) -> dict[str, set[str]]:
+        """The parameters behind each function variable set to a plain ``!Ref <Parameter>``, by variable name."""
+        parameters = self.body.get("Parameters") or {}
+        found: dict[str, set[str]] = {}
+        for function in self.functions.values():
+            for name, value in function.environment.items():
+                if isinstance(value, Mapping) and len(value) == 1 and value.get("Ref") in parameters:
+                    found.setdefault(str(name), set()).add(str(value["Ref"]))
+        return found
+
     @cached_property
     def functions(self) -> dict[str, FunctionSpec]:
         """Every function by logical id."""

@@ -8,9 +8,10 @@ template's resources asks for ``aws``, which provisions template.yaml afresh on 
 (about 15 ms) and gives the ``LocalResources``. Physical names are deterministic, so the
 functions' environment, set once in ``os.environ`` at session start, stays true for every test.
 
-moto's KMS Sign is corrected for the session (``tests/moto_kms.py``: MessageType=DIGEST signs the
-digest as it is, disabled keys sign nothing). ``ca`` adds the template's custom resources to
-``aws``: the CA hierarchy, bootstrapped through its custom resource function.
+moto's KMS is corrected for the session (``local.moto_kms``, which the provisioner applies too:
+MessageType=DIGEST signs the digest as it is, RSA keys decrypt OAEP, disabled keys sign nothing).
+``ca`` adds the template's custom resources to ``aws``: the CA hierarchy, bootstrapped through its
+custom resource function.
 
 Fixtures: ``aws``, ``ca``, ``load_function`` (``functions/<dir>/app.py`` as module ``astca_fn_<dir>``,
 imported once per session) and ``lambda_context``. The helpers behind them live in ``local/``,
@@ -42,25 +43,27 @@ from aws_lambda_powertools.utilities.typing import LambdaContext  # noqa: E402
 from moto import mock_aws  # noqa: E402
 from moto.core.base_backend import BackendDict  # noqa: E402
 
-from astca.issuance.hierarchy import forget_hierarchies  # noqa: E402
+from astca.issuance import hierarchy  # noqa: E402
+from astca.services.active_signer import active_signers  # noqa: E402
 from astca.services.certificate_issuance import certificate_issuance  # noqa: E402
 from astca.services.certificates import certificate_service  # noqa: E402
+from astca.services.hierarchy import ca_store, hierarchy_service  # noqa: E402
 from astca.services.sdk_configs import sdk_config_service  # noqa: E402
 from astca.services.signer_issuance import signer_issuance  # noqa: E402
 from astca.services.signers import signer_service  # noqa: E402
 from astca.storage.dynamo import Table  # noqa: E402
 from local import dev_idp, functions  # noqa: E402
 from local.custom_resources import provision_custom_resources  # noqa: E402
+from local.moto_kms import correct_kms  # noqa: E402
 from local.resources import LocalResources, Provisioner  # noqa: E402
 from local.template import Template  # noqa: E402
 from tests.corpus.make_corpus import Corpus, make_corpus  # noqa: E402
-from tests.moto_kms import patch_kms_sign  # noqa: E402
 
 TEMPLATE = Template.load()
 # The functions are deployed as with a mutual-TLS domain (renewals read API Gateway's mutual-TLS
 # context) and a service URL (the iss of SDK configs), as `make run` deploys them.
 FUNCTION_PARAMETERS = {"MtlsDomainName": "localhost", "ServiceUrl": "https://127.0.0.1"}
-patch_kms_sign()  # KMS Sign honours MessageType=DIGEST and refuses disabled keys (tests/moto_kms.py)
+correct_kms()  # before any test makes a key: Sign honours MessageType=DIGEST, disabled keys refuse
 
 
 @pytest.fixture(scope="session")
@@ -162,13 +165,16 @@ def corpus(tmp_path_factory: pytest.TempPathFactory) -> Corpus:
 @pytest.fixture(autouse=True)
 def _fresh_ca_hierarchy() -> None:
     """Per-container caches start empty, like the table of every test (a fresh container each time)."""
-    forget_hierarchies()
+    hierarchy._hierarchies.clear()  # each test starts with an empty table: no CA cached
+    ca_store.cache_clear()
     for factory in (
         certificate_issuance,
         certificate_service,
         sdk_config_service,
         signer_issuance,
         signer_service,
+        active_signers,
+        hierarchy_service,
     ):
         factory.cache_clear()
 

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from local.docs import docs_pages
-from local.functions import LocalFunctions
+from local.functions import FunctionError, LocalFunctions
 from local.gateway import Gateway, GatewayServer, HttpRequest, lambda_response
 from local.resources import LocalResources
 from local.routes import RouteTable
@@ -62,6 +62,27 @@ def test_a_handler_that_raises_is_api_gateways_500(
     response = gateway.handle(HttpRequest("GET", "/v1/health"))
 
     assert (response.status, json.loads(response.body)) == (500, {"message": "Internal Server Error"})
+
+
+def test_a_function_that_times_out_is_api_gateways_500_logged_in_one_line(
+    gateway: Gateway,
+    functions: LocalFunctions,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    def time_out(event: dict[str, Any]) -> Any:
+        raise FunctionError(
+            {"errorType": "Sandbox.Timedout", "errorMessage": "Task timed out after 10.00 seconds"}
+        )
+
+    monkeypatch.setattr(functions["HealthFunction"], "invoke", time_out)
+
+    response = gateway.handle(HttpRequest("GET", "/v1/health"))
+
+    assert (response.status, json.loads(response.body)) == (500, {"message": "Internal Server Error"})
+    (record,) = [record for record in caplog.records if record.name == "local.gateway"]
+    assert "Sandbox.Timedout: Task timed out" in record.getMessage()
+    assert record.exc_info is None  # the worker printed its own traceback
 
 
 def test_docs_are_local_pages(gateway: Gateway) -> None:

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
+from local.processes import ProcessFunctions
+from local.resources import Provisioner
 from local.stack import Stack, StackConfig
 from local.template import Template
 
@@ -72,3 +76,93 @@ def test_components_stop_last_first_even_when_one_fails(caplog: pytest.LogCaptur
     assert log == ["stop poller", "stop gateway", "stop moto"]
     assert "stopping gateway failed" in caplog.text
     assert stack.started == []
+
+
+def test_an_operator_variable_the_template_takes_from_a_parameter_overrides_that_parameter() -> None:
+    environ = {
+        "ASTCA_CA_KEY_SPEC": "ECC_NIST_P384",
+        "ASTCA_SIGNER_KEY_SPEC": "ECC_NIST_P256",
+        "ASTCA_ADMIN_ROLE": "boss",
+        "POWERTOOLS_LOG_LEVEL": "DEBUG",
+        "HOME": "/home/dev",
+    }
+
+    config = StackConfig.from_environ(environ)
+
+    assert (config.parameters["CaKeySpec"], config.parameters["SignerKeySpec"]) == (
+        "ECC_NIST_P384",
+        "ECC_NIST_P256",
+    )
+    # what the template does not take from a parameter goes to every function as it is
+    assert config.environment == {"ASTCA_ADMIN_ROLE": "boss", "POWERTOOLS_LOG_LEVEL": "DEBUG"}
+    assert environ == {"ASTCA_ADMIN_ROLE": "boss", "POWERTOOLS_LOG_LEVEL": "DEBUG", "HOME": "/home/dev"}
+
+
+def test_any_variable_set_from_a_parameter_is_mapped_not_a_list_of_known_ones(tmp_path: Path) -> None:
+    path = tmp_path / "template.yaml"
+    path.write_text(
+        """
+Parameters:
+  Flavour: {Type: String, Default: vanilla}
+Resources:
+  IceFunction:
+    Type: AWS::Serverless::Function
+    Properties:
+      CodeUri: ice/
+      Handler: app.lambda_handler
+      Environment: {Variables: {ASTCA_FLAVOUR: !Ref Flavour, ASTCA_CONE: !Sub "${Flavour}-cone"}}
+""",
+        encoding="utf-8",
+    )
+    template = Template.load(path)
+    environ = {"ASTCA_FLAVOUR": "mint", "ASTCA_CONE": "waffle"}
+
+    config = StackConfig.from_environ(environ, template)
+
+    assert template.parameter_variables() == {"ASTCA_FLAVOUR": {"Flavour"}}
+    assert config.parameters["Flavour"] == "mint"
+    assert config.environment == {"ASTCA_CONE": "waffle"}  # not a plain !Ref: passed on as it is
+
+
+def test_the_template_maps_its_parameter_variables() -> None:
+    mapped = Template.load().parameter_variables()
+
+    assert mapped["ASTCA_CA_KEY_SPEC"] == {"CaKeySpec"}
+    assert mapped["ASTCA_SIGNER_KEY_SPEC"] == {"SignerKeySpec"}
+    assert mapped["ASTCA_OIDC_BASE_URL"] == {"OidcBaseUrl"}
+    assert mapped["ASTCA_MTLS_DOMAIN_NAME"] == {"MtlsDomainName"}
+
+
+def test_the_stacks_own_variables_configure_it_and_reach_no_function(tmp_path: Path) -> None:
+    environ = {"ASTCA_STATE_DIR": str(tmp_path / "state"), "ASTCA_LOCAL_CONCURRENCY": "2"}
+
+    config = StackConfig.from_environ(environ)
+
+    assert (config.state_dir, config.concurrency) == (tmp_path / "state", 2)
+    assert config.environment == {}
+    assert environ == {}
+
+
+def test_each_function_gets_its_own_variables_the_parameters_and_the_operators() -> None:
+    config = StackConfig.from_environ(
+        {
+            "ASTCA_CA_KEY_SPEC": "ECC_NIST_P384",
+            "ASTCA_SIGNER_KEY_SPEC": "ECC_NIST_P256",
+            "ASTCA_ADMIN_ROLE": "boss",
+        }
+    )
+    resources = Provisioner().provision(Template.load(), parameters=config.parameters)
+
+    functions = ProcessFunctions(resources, endpoint_url=config.endpoint_url, operator=config.environment)
+
+    environments = {function.spec.logical_id: function.environment for function in functions}
+    assert environments["BootstrapFunction"]["ASTCA_CA_KEY_SPEC"] == "ECC_NIST_P384"
+    assert environments["IssueSignerFunction"]["ASTCA_SIGNER_KEY_SPEC"] == "ECC_NIST_P256"
+    assert "ASTCA_SESSION_TRANSPORT_KEY_ID" in environments["GetSessionJwksFunction"]
+    assert "ASTCA_SESSION_TRANSPORT_KEY_ID" not in environments["HealthFunction"]
+    assert "ASTCA_CA_KEY_SPEC" not in environments["HealthFunction"]
+    for logical_id, environment in environments.items():
+        assert environment["ASTCA_ADMIN_ROLE"] == "boss", logical_id
+        assert environment["AWS_ENDPOINT_URL"] == config.endpoint_url, logical_id
+        assert environment["ASTCA_TABLE_NAME"] == resources.tables["Table"], logical_id
+        assert not {"ASTCA_PORT", "ASTCA_STATE_DIR", "ASTCA_LOCAL_CONCURRENCY"} & environment.keys()
