@@ -48,9 +48,10 @@ test: install lint typecheck ## lint, type-check and run every test
 unit: $(VENV)/.installed ## run the unit tests only
 	$(PYTHONPATH_LAYER) $(PY) -m pytest -q tests/unit
 
-lint: $(VENV)/.installed ## ruff
+lint: $(VENV)/.installed ## ruff and the layer's import contracts (import-linter)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(PYTHONPATH_LAYER) $(VENV)/bin/lint-imports --no-cache
 
 typecheck: $(VENV)/.installed ## mypy --strict
 	$(VENV)/bin/mypy

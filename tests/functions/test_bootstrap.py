@@ -17,7 +17,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from astca.issuance.hierarchy import load_hierarchy
 from astca.issuance.kms import KmsKeys
-from astca.storage.ca import CA_PK
+from astca.storage.ca import CA_PK, CaRepository
 from astca.storage.dynamo import Table
 from local.resources import LocalResources
 
@@ -123,7 +123,7 @@ def test_create_answers_success_with_the_ca_keys(
 
     (request,) = cloudformation.received
     sent = request.document()
-    hierarchy = load_hierarchy(Table(aws.tables["Table"]))
+    hierarchy = load_hierarchy(CaRepository(Table(aws.tables["Table"])))
     assert (request.method, request.path) == ("PUT", "/response?X-Amz-Signature=abc")
     assert request.headers["Content-Type"] == ""  # as cfn-response sends it: the URL is presigned
     assert sent == returned
@@ -245,7 +245,7 @@ def test_a_response_url_that_is_not_http_is_never_opened(
 
 
 def test_the_ca_fixture_provisions_the_custom_resource(ca: LocalResources) -> None:
-    hierarchy = load_hierarchy(Table(ca.tables["Table"]))
+    hierarchy = load_hierarchy(CaRepository(Table(ca.tables["Table"])))
 
     assert ca.physical["CaHierarchy"].ref == "ca-hierarchy:alias/astca"
     assert ca.attribute("CaHierarchy", "IssuerKeyId") == hierarchy.issuer_key_id

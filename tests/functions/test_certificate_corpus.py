@@ -10,8 +10,8 @@ from types import ModuleType
 import pytest
 from cryptography import x509
 
+from astca.domain.profiles import KeyKind
 from astca.issuance.lint import pkilint_lint
-from astca.policy.profiles import KeyKind
 from local.resources import LocalResources
 from tests.corpus.make_corpus import Corpus
 from tests.functions.flows import fetch, issue_pending, issued_signer, request_certificate

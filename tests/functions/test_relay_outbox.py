@@ -11,8 +11,8 @@ import boto3
 import pytest
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from astca.messaging.outbox import OutboxWriter
 from astca.storage.dynamo import Table
+from astca.storage.outbox import OutboxWriter
 from local.event_filter import accepts
 from local.events import batch, stream_record_from_api
 from local.resources import LocalResources

@@ -30,6 +30,7 @@ from astca.issuance.hierarchy import load_hierarchy
 from astca.services.sdk_configs import sdk_config_service
 from astca.services.signer_issuance import signer_issuance
 from astca.settings import ConfigurationError, get_settings, load_settings
+from astca.storage.ca import CaRepository
 from astca.storage.dynamo import Table
 from local.resources import LocalResources
 from tests.functions.flows import deliver, issued_signer, outbox_events
@@ -391,7 +392,7 @@ def test_a_signer_revoked_after_it_was_cached_is_409_not_an_error(api: Api) -> N
 
 def test_a_failed_signer_is_404(api: Api) -> None:
     # Given a signer that the worker failed to issue (the issuer CA's key is disabled)
-    issuer_key = load_hierarchy(Table(api.resources.tables["Table"])).issuer_key_id
+    issuer_key = load_hierarchy(CaRepository(Table(api.resources.tables["Table"]))).issuer_key_id
     boto3.client("kms").disable_key(KeyId=issuer_key)
     call(
         api.load("create_signer"),

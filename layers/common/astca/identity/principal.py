@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from astca import catalog
 from astca.catalog import CaError, ErrorEntry
-from astca.policy.names import subject_text_problem
+from astca.domain.names import subject_text_problem
 
 if TYPE_CHECKING:
     from cryptography.x509 import Certificate

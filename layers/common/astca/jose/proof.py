@@ -27,8 +27,8 @@ import jwt
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 from cryptography.hazmat.primitives.asymmetric.types import PublicKeyTypes
 
-MAX_PROOF_CHARS = 8192
-MAX_AGE_SECONDS = 300
+from astca.domain.proofs import MAX_AGE_SECONDS, MAX_PROOF_CHARS
+
 LEEWAY_SECONDS = 30
 
 _EC_ALGORITHMS = {"secp256r1": "ES256", "secp384r1": "ES384", "secp521r1": "ES512"}
