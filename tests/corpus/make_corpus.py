@@ -29,7 +29,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa, x25519
 from cryptography.x509.oid import NameOID
 
-from astca.issuance.der import encode, read_element
+from astca.domain.der import encode, read_element
 from astca.policy.weakkeys import fingerprint
 from tests.corpus import weak_rsa
 

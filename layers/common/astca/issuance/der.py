@@ -5,7 +5,7 @@ from __future__ import annotations
 from astca.domain.der import BIT_STRING, SEQUENCE, DerError, encode, read_element
 
 # encode and read_element are astca.domain.der's; named here until tests/corpus/make_corpus.py imports them there.
-__all__ = ["certificate", "encode", "read_element", "signature_algorithm_of"]
+__all__ = ["certificate", "signature_algorithm_of"]
 
 
 def certificate(tbs_certificate: bytes, signature_algorithm: bytes, signature: bytes) -> bytes:

@@ -28,12 +28,11 @@ from cryptography.x509.oid import NameOID
 
 from astca.domain.names import SUBJECT_TEXT_MAX, is_subject_text
 from astca.domain.profiles import Profile
-from astca.domain.serials import new_serial
 from astca.issuance.certificates import certificate_builder, sign_certificate
 from astca.issuance.kms import KmsSigner
 
 # new_serial lives in astca.domain.serials (no cryptography); named here until services.certificates imports it there.
-__all__ = ["DeviceIdentity", "device_certificate", "device_certificate_builder", "new_serial"]
+__all__ = ["DeviceIdentity", "device_certificate", "device_certificate_builder"]
 
 
 @dataclass(frozen=True)

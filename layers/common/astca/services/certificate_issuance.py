@@ -77,7 +77,8 @@ class CertificateIssuance:
         except CaError as error:
             return self._fail(record, error)
         except PreconditionFailed as error:
-            return self._fail(record, refusal(record.tenant, error.state) or _signer_error(error))
+            signer_gone = refusal(record.tenant, error.state) if error.subject == "signer" else None
+            return self._fail(record, signer_gone or _signer_error(error))
         except DomainError as error:
             return self._fail(record, _signer_error(error))
 

@@ -15,7 +15,7 @@ import hashlib
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
@@ -31,6 +31,7 @@ from astca.domain.certificates import (
 from astca.domain.errors import Conflict, NotFound, PreconditionFailed
 from astca.domain.profiles import PROFILES, Endpoint, Profile
 from astca.domain.proofs import RENEWAL_PROOF_TYPE
+from astca.domain.serials import new_serial
 from astca.domain.signers import SignerState
 from astca.identity.principal import Principal
 from astca.services.active_signer import refusal
@@ -44,7 +45,6 @@ if TYPE_CHECKING:
     from cryptography import x509
     from cryptography.x509 import Certificate
 
-BACKDATE = timedelta(minutes=1)  # tolerate device clocks a little behind
 RETRY_AFTER_SECONDS = "2"
 SERIAL = re.compile(r"(0x)?[0-9a-fA-F]{1,40}")  # whole strings: fullmatch
 IDEMPOTENCY_KEY = re.compile(r"[\x21-\x7e]{1,255}")
@@ -174,7 +174,6 @@ class CertificateService:
         renewal_of: str | None,
     ) -> CertificateRecord:
         # The CSR checks and the serial (cryptography, ~40 ms) are loaded by requests, not by GET and lookups.
-        from astca.issuance.device import new_serial  # noqa: PLC0415
         from astca.policy.csr import CsrPolicy, parse_csr  # noqa: PLC0415
 
         profile = self.profile(profile_name, endpoint)
@@ -186,7 +185,7 @@ class CertificateService:
             state=CertificateState.PENDING,
             profile=profile.name,
             serial=format(new_serial(), "x"),
-            not_before=now - BACKDATE,
+            not_before=now - profile.backdate,
             subject=subject,
             created_at=now,
             updated_at=now,
