@@ -22,6 +22,8 @@ $(VENV)/.installed: requirements-dev.txt layers/common/requirements.txt
 	@test -n "$(PYTHON312)" || { echo "python3.12 not found (the Lambda runtime is python3.12)"; exit 1; }
 	$(PYTHON312) -m venv $(VENV)
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	@# The layer on the venv's path, as /opt/python is in Lambda: lint-imports and tools find astca.
+	$(PY) -c 'import pathlib, sysconfig; pathlib.Path(sysconfig.get_paths()["purelib"], "astca-layer.pth").write_text(str(pathlib.Path("layers/common").resolve()) + "\n")'
 	@touch $@
 
 # aws-sam-cli pins its own boto3, so it lives in a venv of its own, used only by `sam validate`.
