@@ -23,7 +23,17 @@ from local.resources import LocalResources
 TENANT = "bench"
 # What issuance and delivery add to a request's item.
 ISSUANCE_ATTRIBUTES = frozenset(
-    {"certificate", "signerId", "issuedAt", "notAfter", "notAfterEpoch", "GSI1PK", "GSI1SK", "deliveredAt"}
+    {
+        "certificate",
+        "signerId",
+        "issuedAt",
+        "notAfter",
+        "notAfterEpoch",
+        "GSI1PK",
+        "GSI1SK",
+        "deliveredAt",
+        "deliveryAttempt",
+    }
 )
 
 

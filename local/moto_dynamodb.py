@@ -1,58 +1,124 @@
-"""moto 5.2's DynamoDB transactions, made atomic; ``local.resources`` applies the patch with the first table.
+"""moto 5.2's DynamoDB and DynamoDB Streams, made to behave as DynamoDB does under load; ``local.resources`` applies it.
 
-moto runs TransactWriteItems by deep-copying the tables it touches, applying the operations one by
-one (those after a failed condition too) and, if any failed, putting the copies back. Two things go
-wrong that DynamoDB never does:
+What moto does that DynamoDB never does, and what the patch does instead:
 
-- Nothing stops other requests meanwhile. Under concurrency (the gateway and moto server of
-  ``make run`` are threaded, and tests race requests on purpose) a cancelled transaction restores
-  tables as they were before it began, erasing what other requests committed in between: of fifty
-  racing registrations of one key, one is told 201 and its key is gone.
-- The copy put back carries its own copy of the table's stream. Stream readers (the relay's poller)
-  hold iterators on the stream object that was replaced, which nothing writes to any more, and which
-  holds the records of the cancelled writes: after the first cancelled transaction, outbox items are
-  no longer relayed, and a cancelled one may be.
-
-Patched, the backend serves one request at a time (one re-entrant lock around reads and writes), and a
-transaction's conditions are all checked before anything is written: a transaction whose condition
-fails is cancelled with DynamoDB's reasons (and ``ALL_OLD`` items) without touching a table, so moto's
-restore never runs for it. Anything else (validation errors) is left to moto.
+- **Requests interleave.** moto's ``UpdateItem`` reads the "old" item with one backend call and
+  updates with another; an issuance that lands between the two made a delivery return a PENDING
+  snapshot while its ISSUED condition passed (the client got 500 5105003, and the one-time delivery
+  was used up). Patched, every DynamoDB request runs whole under one re-entrant lock, at the
+  request handler (``mock_aws`` and the in-process moto server of ``make run`` alike), and the
+  backend's own calls take the same lock (``local.state`` calls the backend directly).
+- **Transactions copy the table.** moto's ``TransactWriteItems`` deep-copies every table it touches
+  (O(table) per call: GBs after a few hundred certificates), applies the operations one by one
+  (those after a failed condition too) and, if any failed, puts the copies back, erasing what
+  others committed meanwhile and orphaning stream readers. Patched, all conditions are checked
+  first: a failed one cancels with DynamoDB's reasons (and ``ALL_OLD`` items) without writing. Only
+  then are the operations applied, with an undo log of the items they touch (one item each, not the
+  table); should one still fail (moto's own validation), the items and the stream are put back.
+- **Retries apply twice.** botocore gives every ``TransactWriteItems`` a ``ClientRequestToken`` and
+  resends it on a retry (after a read timeout, say). DynamoDB applies a token once for ten minutes
+  and answers a repeat with success; moto applied it again, and the repeat failed its own conditions
+  (POST answered 500 5105001 "request not stored (None, ConditionalCheckFailed, None)" for a request
+  that was stored). Patched, a repeated token within ten minutes answers as the first call did, and
+  the same token with other items is ``IdempotentParameterMismatchException``.
+- **Streams keep every record.** Patched, a stream record is released once every reader that has
+  not yet read on has passed it and it is older than ``STREAM_RETENTION_SECONDS`` (DynamoDB keeps
+  24 h; locally the records a poller consumed would only grow the process). Shard iterators expire
+  after 15 minutes, as DynamoDB's do.
 
 The patch lives in the process: it reaches ``mock_aws`` and the in-process moto server of ``make run``.
 """
 
 from __future__ import annotations
 
+import copy
 import functools
+import json
 import threading
+import time
+from collections import OrderedDict
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from moto.dynamodb.comparisons import get_filter_expression
-from moto.dynamodb.exceptions import ConditionalCheckFailed, TransactionCanceledException
+from moto.dynamodb.exceptions import (
+    ConditionalCheckFailed,
+    DynamodbException,
+    MockValidationException,
+    MultipleTransactionsException,
+    TooManyTransactionsException,
+    TransactionCanceledException,
+    TransactWriteSingleOpException,
+)
 from moto.dynamodb.models import DynamoDBBackend
+from moto.dynamodb.models.table import StreamShard
+from moto.dynamodb.responses import DynamoHandler
+from moto.dynamodbstreams.models import ShardIterator
 
-SERIALIZED = ("put_item", "update_item", "delete_item", "get_item", "query", "scan")
+# Every request of the API the functions and tests use, whole, under the lock.
+REQUESTS = (
+    "put_item",
+    "update_item",
+    "delete_item",
+    "get_item",
+    "query",
+    "scan",
+    "batch_get_item",
+    "batch_write_item",
+    "transact_get_items",
+    "transact_write_items",
+)
+BACKEND_CALLS = ("put_item", "update_item", "delete_item", "get_item", "query", "scan")
+MAX_TRANSACTION_ITEMS = 100  # DynamoDB's limit
+OPERATIONS = frozenset({"ConditionCheck", "Put", "Delete", "Update"})
+TOKEN_WINDOW_SECONDS = 600.0  # DynamoDB's idempotency window of a ClientRequestToken
+ITERATOR_LIFETIME_SECONDS = 900.0  # a shard iterator expires 15 minutes after it was issued
+STREAM_RETENTION_SECONDS = 60.0
 _lock = threading.RLock()
+_tokens: OrderedDict[str, tuple[float, str, Any]] = OrderedDict()  # token -> (expiry, items, response)
+
+
+class IdempotentParameterMismatchException(DynamodbException):
+    """DynamoDB's answer to a ClientRequestToken reused with other items."""
+
+    error_type = "com.amazonaws.dynamodb.v20120810#IdempotentParameterMismatchException"
+
+    def __init__(self) -> None:
+        super().__init__(
+            self.error_type,
+            message="The request uses the same client token as a previous, but non-identical request.",
+        )
 
 
 def serialize_dynamodb() -> None:
-    """Patch moto's DynamoDB backend (once per process; later calls do nothing)."""
-    for name in SERIALIZED:
-        method = getattr(DynamoDBBackend, name)
-        if not getattr(method, "_astca_patched", False):
-            setattr(DynamoDBBackend, name, _patched(_serialized(method)))
-    transact = DynamoDBBackend.transact_write_items
-    if not getattr(transact, "_astca_patched", False):
-        DynamoDBBackend.transact_write_items = _patched(_atomic(transact))  # type: ignore[method-assign]
+    """Patch moto's DynamoDB and its streams (once per process; later calls do nothing)."""
+    for name in REQUESTS:
+        _patch(DynamoHandler, name, _locked)
+    _patch(DynamoHandler, "transact_write_items", _idempotent)
+    for name in BACKEND_CALLS:
+        _patch(DynamoDBBackend, name, _locked)
+    if not getattr(DynamoDBBackend.transact_write_items, "_astca_patched", False):
+        DynamoDBBackend.transact_write_items = _mark(transact_write_items)  # type: ignore[method-assign]
+    _patch(StreamShard, "add", _timed)
+    _patch(StreamShard, "get", _from_horizon)
+    _patch(ShardIterator, "get", _releasing)
 
 
-def _patched(method: Callable[..., Any]) -> Callable[..., Any]:
+def _patch(owner: type, name: str, wrap: Callable[[Callable[..., Any]], Callable[..., Any]]) -> None:
+    method = getattr(owner, name)
+    if getattr(method, f"_astca_{wrap.__name__}", False):
+        return
+    wrapped = wrap(method)
+    setattr(wrapped, f"_astca_{wrap.__name__}", True)
+    setattr(owner, name, wrapped)
+
+
+def _mark(method: Callable[..., Any]) -> Callable[..., Any]:
     method._astca_patched = True  # type: ignore[attr-defined]
     return method
 
 
-def _serialized(method: Callable[..., Any]) -> Callable[..., Any]:
+def _locked(method: Callable[..., Any]) -> Callable[..., Any]:
     @functools.wraps(method)
     def locked(*args: Any, **kwargs: Any) -> Any:
         with _lock:
@@ -61,41 +127,140 @@ def _serialized(method: Callable[..., Any]) -> Callable[..., Any]:
     return locked
 
 
-def _atomic(transact: Callable[..., None]) -> Callable[..., None]:
-    @functools.wraps(transact)
-    def atomic(backend: DynamoDBBackend, transact_items: list[dict[str, Any]]) -> None:
-        with _lock:
-            reasons = _condition_failures(backend, transact_items)
-            if reasons is not None:
-                raise TransactionCanceledException(reasons)
-            transact(backend, transact_items)
+def _idempotent(handle: Callable[[DynamoHandler], Any]) -> Callable[[DynamoHandler], Any]:
+    """A TransactWriteItems request whose ClientRequestToken was applied in the last ten minutes answers as then."""
 
-    return atomic
+    @functools.wraps(handle)
+    def once(handler: DynamoHandler) -> Any:
+        token = handler.body.get("ClientRequestToken")
+        if not token:
+            return handle(handler)
+        requested = json.dumps(handler.body.get("TransactItems"), sort_keys=True, default=repr)
+        with _lock:
+            now = time.monotonic()
+            while _tokens and next(iter(_tokens.values()))[0] <= now:
+                _tokens.popitem(last=False)
+            if token in _tokens:
+                _, applied, response = _tokens[token]
+                if applied != requested:
+                    raise IdempotentParameterMismatchException
+                return response
+            response = handle(handler)
+            _tokens[token] = (now + TOKEN_WINDOW_SECONDS, requested, response)
+            return response
+
+    return once
+
+
+def transact_write_items(backend: DynamoDBBackend, transact_items: list[dict[str, Any]]) -> None:
+    """All conditions, then all writes, with an undo log of the touched items: atomic without copying a table."""
+    with _lock:
+        operations = _operations(backend, transact_items)
+        reasons = _condition_failures(backend, operations)
+        if reasons is not None:
+            raise TransactionCanceledException(reasons)
+        undo = [
+            (op["TableName"], key, copy.deepcopy(backend.get_item(op["TableName"], key)))
+            for _, op, key in operations
+        ]
+        marks = {name: len(shard.items) for name in _tables(operations) if (shard := _shard(backend, name))}
+        for index, (op_type, op, key) in enumerate(operations):
+            try:
+                _apply(backend, op_type, op, key)
+            except Exception as error:
+                _restore(backend, undo, marks)
+                if isinstance(error, MockValidationException):
+                    raise
+                errors: list[tuple[str | None, str | None, Any]] = [(None, None, None)] * len(operations)
+                errors[index] = (type(error).__name__, str(error), None)
+                raise TransactionCanceledException(errors) from error
+
+
+def _operations(
+    backend: DynamoDBBackend, transact_items: Sequence[Mapping[str, Any]]
+) -> list[tuple[str, Mapping[str, Any], dict[str, Any]]]:
+    """(type, operation, key) of each item, with moto's validation of the request as a whole."""
+    if len(transact_items) > MAX_TRANSACTION_ITEMS:
+        raise TooManyTransactionsException
+    operations: list[tuple[str, Mapping[str, Any], dict[str, Any]]] = []
+    targets: set[tuple[str, str]] = set()
+    for entry in transact_items:
+        if len(entry) != 1:
+            raise TransactWriteSingleOpException
+        ((op_type, op),) = entry.items()
+        if op_type not in OPERATIONS:
+            raise MockValidationException(f"Unsupported transaction operation {op_type}")
+        key = _key(backend, op_type, op)
+        target = (str(op["TableName"]), json.dumps(key, sort_keys=True, default=repr))
+        if target in targets:
+            raise MultipleTransactionsException
+        targets.add(target)
+        operations.append((op_type, op, key))
+    return operations
 
 
 def _condition_failures(
-    backend: DynamoDBBackend, transact_items: Sequence[Mapping[str, Any]]
+    backend: DynamoDBBackend, operations: Sequence[tuple[str, Mapping[str, Any], dict[str, Any]]]
 ) -> list[tuple[str | None, str | None, Any]] | None:
-    """One cancellation reason per operation if a condition fails, else None (moto then runs it all)."""
+    """One cancellation reason per operation if a condition fails, else None."""
     reasons: list[tuple[str | None, str | None, Any]] = []
-    try:
-        for entry in transact_items:
-            ((op_type, op),) = entry.items()
-            key = _key(backend, op_type, op)
-            current = backend.get_item(op["TableName"], key)
-            condition = op.get("ConditionExpression")
-            if condition is None or get_filter_expression(
-                condition, op.get("ExpressionAttributeNames"), op.get("ExpressionAttributeValues")
-            ).expr(current):
-                reasons.append((None, None, None))
-                continue
-            old = current.to_json()["Attributes"] if current is not None else None
-            if op.get("ReturnValuesOnConditionCheckFailure") != "ALL_OLD":
-                old = None
-            reasons.append(("ConditionalCheckFailed", ConditionalCheckFailed().message, old))
-    except Exception:  # noqa: BLE001 - a malformed request: moto's own checks answer it
-        return None
+    for _, op, key in operations:
+        current = backend.get_item(op["TableName"], key)
+        condition = op.get("ConditionExpression")
+        if condition is None or get_filter_expression(
+            condition, op.get("ExpressionAttributeNames"), op.get("ExpressionAttributeValues")
+        ).expr(current):
+            reasons.append((None, None, None))
+            continue
+        old = current.to_json()["Attributes"] if current is not None else None
+        if op.get("ReturnValuesOnConditionCheckFailure") != "ALL_OLD":
+            old = None
+        reasons.append(("ConditionalCheckFailed", ConditionalCheckFailed().message, old))
     return reasons if any(code is not None for code, _, _ in reasons) else None
+
+
+def _apply(backend: DynamoDBBackend, op_type: str, op: Mapping[str, Any], key: dict[str, Any]) -> None:
+    names, values = op.get("ExpressionAttributeNames"), op.get("ExpressionAttributeValues")
+    if op_type == "Put":
+        backend.put_item(
+            op["TableName"], op["Item"], expression_attribute_names=names, expression_attribute_values=values
+        )
+    elif op_type == "Delete":
+        backend.delete_item(
+            op["TableName"], key, expression_attribute_names=names, expression_attribute_values=values
+        )
+    elif op_type == "Update":
+        backend.update_item(
+            op["TableName"],
+            key,
+            update_expression=op["UpdateExpression"],
+            expression_attribute_names=names or {},
+            expression_attribute_values=values or {},
+        )
+
+
+def _restore(
+    backend: DynamoDBBackend, undo: Sequence[tuple[str, dict[str, Any], Any]], marks: Mapping[str, int]
+) -> None:
+    """Put the touched items back as they were, and drop the stream records the partial writes made."""
+    for table_name, key, old in reversed(undo):
+        if old is None:
+            backend.delete_item(table_name, key)
+        else:
+            backend.put_item(table_name, old.to_json()["Attributes"])
+    for table_name, length in marks.items():
+        shard = _shard(backend, table_name)
+        if shard is not None:
+            del shard.items[length:]
+            del shard.__dict__.setdefault("_astca_times", [])[length:]
+
+
+def _tables(operations: Sequence[tuple[str, Mapping[str, Any], dict[str, Any]]]) -> set[str]:
+    return {str(op["TableName"]) for _, op, _ in operations}
+
+
+def _shard(backend: DynamoDBBackend, table_name: str) -> StreamShard | None:
+    return backend.get_table(table_name).stream_shard
 
 
 def _key(backend: DynamoDBBackend, op_type: str, op: Mapping[str, Any]) -> dict[str, Any]:
@@ -107,3 +272,66 @@ def _key(backend: DynamoDBBackend, op_type: str, op: Mapping[str, Any]) -> dict[
     if table.range_key_attr is not None:
         key[table.range_key_attr] = attributes[table.range_key_attr]
     return key
+
+
+def _timed(add: Callable[..., None]) -> Callable[..., None]:
+    """Stream records remember when they were written (for their release)."""
+
+    @functools.wraps(add)
+    def timed(shard: StreamShard, *args: Any) -> None:
+        with _lock:
+            add(shard, *args)
+            times: list[float] = shard.__dict__.setdefault("_astca_times", [])
+            times.extend([time.monotonic()] * (len(shard.items) - len(times)))
+
+    return timed
+
+
+def _from_horizon(get: Callable[..., list[dict[str, Any]]]) -> Callable[..., list[dict[str, Any]]]:
+    """A read that starts before the oldest record kept starts at the oldest kept (the trim horizon)."""
+
+    @functools.wraps(get)
+    def from_horizon(shard: StreamShard, start: int, quantity: int) -> list[dict[str, Any]]:
+        horizon = shard.starting_sequence_number + shard.__dict__.get("_astca_released", 0)
+        return get(shard, max(start, horizon), quantity)
+
+    return from_horizon
+
+
+def _releasing(get: Callable[..., dict[str, Any]]) -> Callable[..., dict[str, Any]]:
+    """After a read, release what every unread iterator has passed and retention allows, and expired iterators."""
+
+    @functools.wraps(get)
+    def releasing(iterator: ShardIterator, limit: int = 1000) -> dict[str, Any]:
+        with _lock:
+            iterator.__dict__["_astca_read"] = True
+            answer = get(iterator, limit)
+            release(iterator)
+            return answer
+
+    return releasing
+
+
+def release(iterator: ShardIterator) -> None:
+    """Release the records of ``iterator``'s shard that no reader can still need, and expire old iterators."""
+    now = time.monotonic()
+    shard, backend = iterator.stream_shard, iterator.streams_backend
+    live = backend.shard_iterators
+    for arn in [
+        arn
+        for arn, it in live.items()
+        if it.__dict__.setdefault("_astca_at", now) < now - ITERATOR_LIFETIME_SECONDS
+    ]:
+        del live[arn]
+    positions = [
+        it.sequence_number - shard.starting_sequence_number
+        for it in live.values()
+        if it.stream_shard is shard and not it.__dict__.get("_astca_read", False)
+    ]
+    times: list[float] = shard.__dict__.get("_astca_times", [])
+    released: int = shard.__dict__.get("_astca_released", 0)
+    upto = min([len(shard.items), *positions])
+    while released < upto and released < len(times) and times[released] <= now - STREAM_RETENTION_SECONDS:
+        shard.items[released] = None  # type: ignore[call-overload]
+        released += 1
+    shard.__dict__["_astca_released"] = released

@@ -11,7 +11,10 @@
   ISSUED) and the certificate.issued event.
 - deliver: one conditional update ISSUED -> DELIVERED that returns the old item, so exactly one
   caller gets the certificate; a refusal returns the item: ``NotFound``, or ``PreconditionFailed``
-  with the state found.
+  with the state found. The update writes a random ``deliveryAttempt``: when botocore retries an
+  update whose answer was lost (a read timeout after DynamoDB applied it), the retry is refused
+  with the attempt's own mark on the item, and the delivery is still this caller's (UpdateItem,
+  unlike TransactWriteItems, has no idempotency token).
 
 Items: ``TENANT#{t}`` / ``CERT#{id}``; once issued also ``GSI1PK = ISSUER#{t}#{sha256(issuer DER)}``,
 ``GSI1SK = SERIAL#{hex}``. GSI1 projects only the profile, the signer and the certificate (the rest
@@ -23,6 +26,7 @@ week; a delivered certificate stays until it expires.
 from __future__ import annotations
 
 import hashlib
+import secrets
 from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any
@@ -103,11 +107,13 @@ class CertificateRepository(TenantRepository):
     def deliver(self, tenant: str, certificate_id: str, user_id: str, *, now: datetime) -> CertificateRecord:
         """ISSUED -> DELIVERED for the user who requested it, once; the record as it was issued."""
         stamp = clock.rfc3339(now)
+        attempt = secrets.token_hex(16)
         try:
             old = self.table.update(
                 self.pk(tenant),
                 f"{CERT_PREFIX}{certificate_id}",
-                update="SET #state = :delivered, deliveredAt = :now, updatedAt = :now, expiresAtEpoch = notAfterEpoch",
+                update="SET #state = :delivered, deliveredAt = :now, updatedAt = :now, "
+                "expiresAtEpoch = notAfterEpoch, deliveryAttempt = :attempt",
                 condition="#state = :issued AND userId = :user",
                 names={"#state": "state"},
                 values={
@@ -115,10 +121,13 @@ class CertificateRepository(TenantRepository):
                     ":issued": CertificateState.ISSUED.value,
                     ":now": stamp,
                     ":user": user_id,
+                    ":attempt": attempt,
                 },
                 return_old=True,
             )
         except ConditionFailed as refused:
+            if refused.item is not None and refused.item.get("deliveryAttempt") == attempt:
+                return items.from_item(CertificateRecord, refused.item)  # our own update, retried
             raise _not_deliverable(tenant, certificate_id, user_id, refused.item) from refused
         return items.from_item(CertificateRecord, old)
 

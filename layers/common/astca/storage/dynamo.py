@@ -135,11 +135,12 @@ class Table:
         condition: str | None = None,
         values: Mapping[str, Any] | None = None,
     ) -> None:
-        """Write an item, optionally only if ``condition`` holds (ConditionFailed otherwise)."""
+        """Write an item, optionally only if ``condition`` holds (ConditionFailed with the item found otherwise)."""
+        kwargs = _condition(condition, values)
+        if condition:
+            kwargs["ReturnValuesOnConditionCheckFailure"] = "ALL_OLD"
         with db_errors("PutItem"):
-            aws.dynamodb().put_item(
-                TableName=self.name, Item=serialize(item), **_condition(condition, values)
-            )
+            aws.dynamodb().put_item(TableName=self.name, Item=serialize(item), **kwargs)
 
     def update(
         self,

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from astca.domain.sessions import SessionKeyRecord
 from astca.storage import items
-from astca.storage.dynamo import Table
+from astca.storage.dynamo import ConditionFailed, Table
 
 SESSION_PREFIX = "SESSION#"
 SESSION_SK = "SESSION"
@@ -31,7 +31,11 @@ class SessionKeyRepository:
             **items.to_item(record),
             "expiresAtEpoch": int(record.expires_at.timestamp()),
         }
-        self.table.put(item, condition="attribute_not_exists(PK)")
+        try:
+            self.table.put(item, condition="attribute_not_exists(PK)")
+        except ConditionFailed as refused:
+            if refused.item != item:  # not our own write, retried after its answer was lost
+                raise
 
     def get(self, session_key_id: str) -> SessionKeyRecord | None:
         """The stored key of that id (expired or not), or None."""

@@ -142,8 +142,9 @@ class SignerRepository(TenantRepository):
                     ":pending": SignerState.PENDING.value,
                 },
             )
-        except ConditionFailed:
-            return False
+        except ConditionFailed as refused:
+            # Our own update, retried after its answer was lost, finds our key: still ours.
+            return refused.item is not None and refused.item.get("kmsKeyId") == key_id
         return True
 
     def mark_issued(

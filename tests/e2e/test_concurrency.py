@@ -1,0 +1,65 @@
+"""Sixteen clients at once through the running stack: every request accepted, every certificate delivered once.
+
+Under load the stack answered GET 500 5105003 (an ISSUED record read without its certificate: moto's
+UpdateItem was not atomic) and POST 500 5105001 (a transaction retried after a read timeout applied
+twice). Each client here requests certificates back to back and polls each until it is delivered,
+so requests, issuance and deliveries interleave.
+"""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+
+from tests.e2e.conftest import DELIVERY_SECONDS, RunningStack, wait_for
+from tests.e2e.test_certificates import csr_pem
+from tests.e2e.test_signers import issued, new_tenant
+
+pytestmark = pytest.mark.e2e
+CLIENTS = 16
+CERTIFICATES_EACH = 4
+
+
+def test_sixteen_clients_in_flight_get_every_certificate_exactly_once(stack: RunningStack) -> None:
+    tenant = new_tenant()
+    admin, device = stack.token(tenant, "admin"), stack.token(tenant, "device")
+    assert (
+        stack.call("POST", f"/v1/tenants/{tenant}/signers", token=admin, body={"name": "Fleet"}).status == 202
+    )
+    issued(stack, tenant, admin)
+    csrs = [csr_pem() for _ in range(CLIENTS * CERTIFICATES_EACH)]
+
+    def client(index: int) -> list[tuple[int, str]]:
+        """Request this client's certificates one after another; the unexpected answers (status, body)."""
+        unexpected: list[tuple[int, str]] = []
+        for csr in csrs[index * CERTIFICATES_EACH : (index + 1) * CERTIFICATES_EACH]:
+            accepted = stack.call(
+                "POST", f"/v1/tenants/{tenant}/certificates", token=device, body={"csr": csr}
+            )
+            if accepted.status != 202:
+                unexpected.append((accepted.status, accepted.body.decode()))
+                continue
+            location = accepted.headers["location"]
+
+            def delivered(location: str = location) -> str | None:
+                answer = stack.call("GET", location, token=device)
+                if answer.status == 409:
+                    return None
+                if answer.status != 200:
+                    unexpected.append((answer.status, answer.body.decode()))
+                    return "refused"
+                return str(answer.json()["certificate"])
+
+            certificate = wait_for(delivered, seconds=DELIVERY_SECONDS * 4, what="a certificate")
+            if certificate != "refused":
+                assert certificate.startswith("-----BEGIN CERTIFICATE-----")
+                again = stack.call("GET", location, token=device)
+                if again.status != 410:
+                    unexpected.append((again.status, again.body.decode()))
+        return unexpected
+
+    with ThreadPoolExecutor(max_workers=CLIENTS) as pool:
+        outcomes = list(pool.map(client, range(CLIENTS)))
+
+    assert [answer for outcome in outcomes for answer in outcome] == []
