@@ -65,7 +65,9 @@ invoke: $(VENV)/.installed ## run one function on one event: make invoke FUNCTIO
 	@test -n "$(FUNCTION)" -a -n "$(EVENT)" || { echo "usage: make invoke FUNCTION=<LogicalId> EVENT=events/<file>.json"; exit 2; }
 	$(PYTHONPATH_LAYER) $(PY) -m local.invoke $(FUNCTION) $(EVENT)
 
-bench: $(VENV)/.installed ## run the benchmarks in bench/
+bench: $(VENV)/.installed ## measure every figure of bench/ (about 10 minutes) into bench/RESULTS.md and bench/results.json
+	@# cfssl serve is measured beside the local stack: Debian's golang-cfssl, installed when missing and allowed.
+	@command -v cfssl >/dev/null || { command -v apt-get >/dev/null && [ "$$(id -u)" = 0 ] && apt-get install -y -qq golang-cfssl >/dev/null; } || echo "cfssl not found (apt-get install golang-cfssl): its rows are left out"
 	$(PYTHONPATH_LAYER) $(PY) -m bench
 
 clean: ## remove the virtual environments and caches

@@ -169,7 +169,7 @@ class CertificateFlow:
         self.get(certificate_id)
         return certificate_id
 
-    def measure(self, counter: prices.CallCounter) -> list[dict[str, Any]]:
+    def measure(self, counter: prices.CallCounter, *, sign_price: float) -> list[dict[str, Any]]:
         """Count calls and time each step once more (warm), then price a thousand certificates."""
         steps: list[tuple[str, Counter[str], float]] = []
         certificate_id = ""
@@ -194,10 +194,12 @@ class CertificateFlow:
             }
             for name, calls, ms in steps
         ]
-        rows.append(self.cost(steps, certificate_id))
+        rows.append(self.cost(steps, certificate_id, sign_price))
         return rows
 
-    def cost(self, steps: list[tuple[str, Counter[str], float]], certificate_id: str) -> dict[str, Any]:
+    def cost(
+        self, steps: list[tuple[str, Counter[str], float]], certificate_id: str, sign_price: float
+    ) -> dict[str, Any]:
         """USD per 1,000 certificates at the list prices in bench.round_trips."""
         scanned: list[dict[str, Any]] = [
             dict(item) for item in self.dynamodb.scan(TableName=self.table)["Items"]
@@ -245,7 +247,7 @@ class CertificateFlow:
         sqs_requests = 2 + 2  # two relayed events; the worker's receive and delete (batched in practice)
         per_certificate = {
             "dynamodb": wru * prices.DYNAMODB_WRU,
-            "kms": kms_calls * prices.KMS_SIGN_RSA_2048,
+            "kms": kms_calls * sign_price,
             "sqs": sqs_requests * prices.SQS_REQUEST,
             "lambda": invocations * prices.LAMBDA_REQUEST
             + compute_ms / 1000 * prices.LAMBDA_MEMORY_GB * prices.LAMBDA_GB_SECOND_ARM,

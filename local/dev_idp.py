@@ -177,6 +177,9 @@ class DevIdpServer(ThreadingHTTPServer):
     """The development IdP's HTTP server; ``idp`` is the IdP it serves (its realms' keys sign tokens)."""
 
     idp: DevIdp
+    request_queue_size = (
+        128  # socketserver's 5 resets connections when clients arrive at once, as Keycloak does not
+    )
 
 
 def serve(port: int, *, host: str = "127.0.0.1") -> DevIdpServer:

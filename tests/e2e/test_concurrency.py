@@ -3,16 +3,19 @@
 Under load the stack answered GET 500 5105003 (an ISSUED record read without its certificate: moto's
 UpdateItem was not atomic) and POST 500 5105001 (a transaction retried after a read timeout applied
 twice). Each client here requests certificates back to back and polls each until it is delivered,
-so requests, issuance and deliveries interleave.
+so requests, issuance and deliveries interleave; it repeats each request with its Idempotency-Key and
+asks for a certificate that does not exist, so an answer that read another request's headers or path
+(as Powertools' shared ``current_event`` did with functions in threads of one process) shows.
 """
 
 from __future__ import annotations
 
+import json
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from tests.e2e.conftest import DELIVERY_SECONDS, RunningStack, wait_for
+from tests.e2e.conftest import DELIVERY_SECONDS, Answer, RunningStack, request, wait_for
 from tests.e2e.test_certificates import csr_pem
 from tests.e2e.test_signers import issued, new_tenant
 
@@ -29,6 +32,15 @@ def test_sixteen_clients_in_flight_get_every_certificate_exactly_once(stack: Run
     )
     issued(stack, tenant, admin)
     csrs = [csr_pem() for _ in range(CLIENTS * CERTIFICATES_EACH)]
+
+    def post(csr: str, key: str) -> Answer:
+        headers = {
+            "Authorization": f"Bearer {device}",
+            "Content-Type": "application/json",
+            "Idempotency-Key": key,
+        }
+        url = f"{stack.base_url}/v1/tenants/{tenant}/certificates"
+        return request(url, "POST", headers=headers, body=json.dumps({"csr": csr}).encode())
 
     def client(index: int) -> list[tuple[int, str]]:
         """Request this client's certificates one after another; the unexpected answers (status, body)."""

@@ -19,6 +19,7 @@ from botocore.exceptions import ReadTimeoutError
 from moto.core.models import botocore_stubber
 
 from astca import aws
+from astca.services.sessions import session_service
 from local.resources import LocalResources
 from tests.functions.flows import (
     deliver,
@@ -108,6 +109,7 @@ def test_a_delivery_whose_answer_was_lost_still_hands_the_certificate_over(
 def test_a_session_key_whose_answer_was_lost_is_created(
     aws: LocalResources, load_function: Load, token: Callable[..., str], lose: Callable[[str], LostAnswer]
 ) -> None:
+    session_service.cache_clear()  # a fresh container: no transport key cached from another test's KMS
     lost = lose("PutItem")
 
     session = create_session(load_function, token)  # asserts 201
