@@ -63,7 +63,9 @@ def test_sixteen_clients_in_flight_get_every_certificate_exactly_once(stack: Run
                     return "refused"
                 return str(answer.json()["certificate"])
 
-            certificate = wait_for(delivered, seconds=DELIVERY_SECONDS * 4, what="a certificate")
+            certificate = wait_for(
+                delivered, seconds=DELIVERY_SECONDS * 4, what="a certificate", interval=0.2
+            )
             if certificate != "refused":
                 assert certificate.startswith("-----BEGIN CERTIFICATE-----")
                 again = stack.call("GET", location, token=device)
