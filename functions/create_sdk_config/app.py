@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from aws_lambda_powertools.event_handler import Response
-
 from astca import web
 from astca.api.sdk_configs import SdkConfigRequest, SdkConfigView
 from astca.services.sdk_configs import sdk_config_service
-from astca.web import Needs
+from astca.web import Needs, Response
 
 app = web.create_app()
 

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from aws_lambda_powertools.event_handler import Response
-
 from astca import web
 from astca.api.signers import CreateSignerRequest, SignerView
 from astca.services.signers import signer_service
-from astca.web import Needs
+from astca.web import Needs, Response
 
 app = web.create_app()
 

@@ -4,12 +4,9 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from aws_lambda_powertools.event_handler import Response
-from aws_lambda_powertools.event_handler.depends import Depends
-
 from astca import web
 from astca.services.public_keys import public_key_service
-from astca.web import Needs, Principal
+from astca.web import Depends, Needs, Principal, Response
 
 app = web.create_app()
 

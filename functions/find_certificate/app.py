@@ -4,12 +4,10 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from aws_lambda_powertools.event_handler.openapi.params import Query
-
 from astca import web
 from astca.api.certificates import CertificateLookup
 from astca.services.certificates import certificate_service
-from astca.web import Needs
+from astca.web import Needs, Query
 
 app = web.create_app()
 

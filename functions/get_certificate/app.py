@@ -4,12 +4,10 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from aws_lambda_powertools.event_handler.depends import Depends
-
 from astca import web
 from astca.api.certificates import CertificateDelivery
 from astca.services.certificates import certificate_service
-from astca.web import Needs, Principal
+from astca.web import Depends, Needs, Principal
 
 app = web.create_app()
 

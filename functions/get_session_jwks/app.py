@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from aws_lambda_powertools.event_handler import Response
-
 from astca import web
 from astca.api.sessions import SessionJwks
 from astca.services.sessions import session_service
+from astca.web import Response
 
 app = web.create_app()
 

@@ -4,13 +4,10 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from aws_lambda_powertools.event_handler.depends import Depends
-from aws_lambda_powertools.event_handler.openapi.params import Query
-
 from astca import web
 from astca.api.public_keys import PublicKeyList, PublicKeyView
 from astca.services.public_keys import public_key_service
-from astca.web import Needs, Principal
+from astca.web import Depends, Needs, Principal, Query
 
 app = web.create_app()
 

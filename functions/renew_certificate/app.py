@@ -4,13 +4,10 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from aws_lambda_powertools.event_handler import Response
-from aws_lambda_powertools.event_handler.depends import Depends
-
 from astca import web
 from astca.api.certificates import CertificateAccepted, RenewalRequest
 from astca.services.certificates import certificate_service
-from astca.web import Needs, Principal
+from astca.web import Depends, Needs, Principal, Response
 
 app = web.create_app()
 
@@ -46,7 +43,7 @@ def renew_certificate(
         proven=principal.client_certificate_proven,
         proof=request.proof,
         path=event.raw_path,
-        idempotency_key=event.headers.get("idempotency-key"),
+        idempotency_key=event.headers.get(web.IDEMPOTENCY_KEY_HEADER),
     )
     location = f"/v1/tenants/{tenant}/certificates/{record.id}"
     return web.json_response(CertificateAccepted.of(record), status=202, headers={"Location": location})

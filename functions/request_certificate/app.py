@@ -4,13 +4,10 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from aws_lambda_powertools.event_handler import Response
-from aws_lambda_powertools.event_handler.depends import Depends
-
 from astca import web
 from astca.api.certificates import CertificateAccepted, CertificateRequest
 from astca.services.certificates import certificate_service, token_subject
-from astca.web import Needs, Principal
+from astca.web import Depends, Needs, Principal, Response
 
 app = web.create_app()
 
@@ -43,7 +40,7 @@ def request_certificate(
         token_subject(principal),
         request.csr,
         request.profile,
-        idempotency_key=app.current_event.headers.get("idempotency-key"),
+        idempotency_key=app.current_event.headers.get(web.IDEMPOTENCY_KEY_HEADER),
     )
     location = f"/v1/tenants/{tenant}/certificates/{record.id}"
     return web.json_response(CertificateAccepted.of(record), status=202, headers={"Location": location})

@@ -1,7 +1,9 @@
 """The HTTP functions' one edge: every function answers errors as RFC 9457 problem details.
 
 A function imports what it needs of the layer from here (``Needs``, ``Principal``, the resolver and
-handler factories), from ``astca.api`` (its models) and from ``astca.services`` (its use case).
+handler factories, and Powertools' ``Response``, ``Depends`` and ``Query``), from ``astca.api`` (its
+models) and from ``astca.services`` (its use case), and no Powertools module itself: astca is then
+imported first, so Powertools' package initialisers stay lazy (``astca.lazy_packages``).
 
 ``create_app()`` gives a Powertools ``APIGatewayHttpResolver`` whose exception handlers turn
 ``CaError`` into ``application/problem+json`` with the catalog's status, a typed domain error that no
@@ -40,7 +42,9 @@ from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
+from aws_lambda_powertools.event_handler.depends import Depends
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+from aws_lambda_powertools.event_handler.openapi.params import Query
 from aws_lambda_powertools.event_handler.request import Request
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.data_classes.api_gateway_proxy_event import APIGatewayProxyEventV2
@@ -57,15 +61,19 @@ if TYPE_CHECKING:
     from astca.session_encryption import EncryptedExchange
 
 __all__ = [
+    "IDEMPOTENCY_KEY_HEADER",
     "JOSE",
     "JSON",
     "MAX_BODY_DEPTH",
     "PROBLEM_JSON",
     "SESSION_KEY_HEADER",
     "CaError",
+    "Depends",
     "LambdaHandler",
     "Needs",
     "Principal",
+    "Query",
+    "Response",
     "create_app",
     "documented",
     "json_response",
@@ -81,6 +89,7 @@ PROBLEM_JSON = "application/problem+json"
 JSON = "application/json"
 MAX_BODY_DEPTH = 16  # objects and arrays inside one another; the deepest body of the API has 3
 SESSION_KEY_HEADER = "x-session-key-id"  # session encryption (astca.session_encryption)
+IDEMPOTENCY_KEY_HEADER = "idempotency-key"  # a request made once per key (astca.storage.idempotency)
 JOSE = "application/jose"
 BEARER = "Bearer"  # RFC 6750's challenge where no token was sent, or the token is not what failed
 INVALID_TOKEN = 'Bearer error="invalid_token"'  # noqa: S105 - a challenge (RFC 6750), not a secret
@@ -234,8 +243,8 @@ def lambda_handler(
 ) -> LambdaHandler:
     """The Lambda entry point of an HTTP function: Logger context, the caller's checks, ``app.resolve``.
 
-    ``idempotent`` functions honour ``Idempotency-Key``: the invocation's context is registered with the
-    idempotency configuration, so an in-progress record expires with the invocation.
+    ``idempotent`` functions honour ``Idempotency-Key``: the context of an invocation that sends it is
+    registered with the idempotency configuration, so an in-progress record expires with the invocation.
     ``encrypted`` functions also take session-encrypted requests (``astca.session_encryption``); other
     functions refuse a request with ``X-Session-Key-Id`` (510400) rather than answer it in the clear.
     """
@@ -246,7 +255,7 @@ def lambda_handler(
     def handle(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         exchange: EncryptedExchange | None = None
         try:
-            _register(context, idempotent=idempotent)
+            _register(event, context, idempotent=idempotent)
             session = _session_requested(event)
             if session == SESSION_KEY_HEADER and not encrypted:
                 raise CaError(catalog.BAD_REQUEST, "this operation takes no session-encrypted requests")
@@ -269,10 +278,13 @@ def lambda_handler(
     return handle
 
 
-def _register(context: LambdaContext, *, idempotent: bool) -> None:
-    """Register the invocation with the idempotency configuration (only idempotent functions load it)."""
-    if idempotent:
-        from astca.storage.idempotency import CONFIG  # noqa: PLC0415 - only idempotent functions
+def _register(event: dict[str, Any], context: LambdaContext, *, idempotent: bool) -> None:
+    """Register the invocation with the idempotency configuration, if it sends ``Idempotency-Key``.
+
+    Only such requests use it, so only they load Powertools Idempotency.
+    """
+    if idempotent and IDEMPOTENCY_KEY_HEADER in request_headers(event):
+        from astca.storage.idempotency import CONFIG  # noqa: PLC0415 - only requests with an Idempotency-Key
 
         CONFIG.register_lambda_context(context)
 

@@ -1,7 +1,9 @@
 """What every model of the HTTP contract shares: camelCase JSON names, RFC 3339 timestamps, one page of a list.
 
 ``CamelModel`` names each field in JSON by its camelCase form (``created_at`` is ``createdAt``), for
-reading and for writing; Python code may also construct a model by field name. ``Timestamp`` is an
+reading and for writing; Python code may also construct a model by field name. Its schema is built when
+the model is first used, not when its module loads (``defer_build``): a function builds only the models
+it uses, and a request body only once, in the validation that Powertools builds for it. ``Timestamp`` is an
 aware datetime that JSON shows as ``clock.rfc3339`` does: UTC, to the second, with a trailing Z
 ("2026-12-03T09:00:00Z"). ``Page[T]`` is one page of a list endpoint: its items and the token of the
 next page. A list names its page by subclassing it with a docstring and nothing else
@@ -26,6 +28,7 @@ class CamelModel(BaseModel):
         populate_by_name=True,
         serialize_by_alias=True,
         extra="forbid",
+        defer_build=True,
     )
 
 

@@ -395,17 +395,23 @@ def _pem(record: CertificateRecord) -> str:
     return pem_of(record.certificate)
 
 
+def issuer_pem() -> str:
+    """The bootstrap's issuer CA certificate (PEM), the top of every chain this service hands out."""
+    # The hierarchy (KMS and x509 issuance modules) is loaded by a delivery or lookup that answers a
+    # chain, not by POST nor by a GET that finds the certificate unsigned.
+    from astca.services.hierarchy import ca_hierarchy  # noqa: PLC0415
+
+    return ca_hierarchy().issuer_pem
+
+
 @cache
 def certificate_service() -> CertificateService:
     """The certificate service of this container."""
-    # The hierarchy (x509 parsing, ~150 ms of imports) is loaded by delivery and lookup, not by POST.
-    from astca.services.hierarchy import ca_hierarchy  # noqa: PLC0415
-
     settings = get_settings()
     table = Table(settings.table_name)
     return CertificateService(
         CertificateRepository(table),
         SignerRepository(table),
         enabled_profiles=frozenset(settings.enabled_profiles),
-        issuer_pem=lambda: ca_hierarchy().issuer_pem,
+        issuer_pem=issuer_pem,
     )

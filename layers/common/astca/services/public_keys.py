@@ -25,7 +25,7 @@ import re
 from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
 from functools import cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from astca import catalog, clock
 from astca.catalog import CaError
@@ -33,13 +33,12 @@ from astca.domain.errors import Conflict, NotFound
 from astca.domain.proofs import KEY_PROOF_TYPE
 from astca.domain.public_keys import PublicKey
 from astca.identity.principal import Principal
-from astca.jose.proof import ProofError, verify_proof
-from astca.policy.public_keys import JwkPolicy, PublicJwk
-from astca.services.lists import list_errors, parse_limit
 from astca.settings import Settings, get_settings
 from astca.storage.dynamo import Table
-from astca.storage.filters import parse_filter
-from astca.storage.public_keys import PUBLIC_KEY_FILTERS, PublicKeyRepository
+from astca.storage.public_keys import PublicKeyRepository, public_key_filters
+
+if TYPE_CHECKING:
+    from astca.policy.public_keys import JwkPolicy, PublicJwk
 
 # RFC 8176 method names that show a password; Keycloak's password form reports "pwd".
 PASSWORD_METHODS = frozenset({"pwd"})
@@ -147,6 +146,10 @@ class PublicKeyService:
         filter_text: str | None,
     ) -> tuple[list[PublicKey], str | None]:
         """One page of the caller's keys (5104003 BadPagination, 5104004 BadFilter)."""
+        # The filter language and the cursors are loaded by the list function only.
+        from astca.services.lists import list_errors, parse_limit  # noqa: PLC0415
+        from astca.storage.filters import parse_filter  # noqa: PLC0415
+
         owner = _user(principal)
         with list_errors():
             return self.repository.page(
@@ -154,7 +157,7 @@ class PublicKeyService:
                 owner,
                 limit=parse_limit(limit),
                 token=token,
-                where=parse_filter(filter_text, PUBLIC_KEY_FILTERS),
+                where=parse_filter(filter_text, public_key_filters()),
             )
 
     def delete(self, tenant: str, principal: Principal, kid: str) -> None:
@@ -189,6 +192,8 @@ class PublicKeyService:
 
 def _check_proof(proof: str | None, key: PublicJwk, *, tenant: str, owner: str, now: datetime) -> int:
     """The ``iat`` of ``proof``, a fresh key proof signed by ``key`` for ``owner`` in ``tenant`` (else 4002)."""
+    from astca.jose.proof import ProofError, verify_proof  # noqa: PLC0415 - registrations only
+
     if proof is None:
         raise CaError(
             catalog.MALFORMED_FIELD,
@@ -231,4 +236,6 @@ def public_key_service() -> PublicKeyService:
 @cache
 def _jwk_policy() -> JwkPolicy:
     """The key policy, built on first registration (it loads the weak-key list)."""
+    from astca.policy.public_keys import JwkPolicy  # noqa: PLC0415 - registrations only
+
     return JwkPolicy()

@@ -20,11 +20,9 @@ from astca.catalog import CaError
 from astca.domain.errors import Conflict, NotFound, PreconditionFailed
 from astca.domain.signers import Signer, SignerState
 from astca.services.active_signer import blocks_creation
-from astca.services.lists import list_errors, parse_limit
 from astca.settings import get_settings
 from astca.storage.dynamo import Table
-from astca.storage.filters import parse_filter
-from astca.storage.signers import IN_USE, SIGNER_FILTERS, SignerRepository
+from astca.storage.signers import IN_USE, SignerRepository, signer_filters
 
 
 class KeyRetirement(Protocol):
@@ -135,9 +133,16 @@ class SignerService:
         self, tenant: str, *, limit: str | None, token: str | None, filter_text: str | None
     ) -> tuple[list[Signer], str | None]:
         """One page of the tenant's signers (5104003 BadPagination, 5104004 BadFilter)."""
+        # The filter language and the cursors are loaded by the list function only.
+        from astca.services.lists import list_errors, parse_limit  # noqa: PLC0415
+        from astca.storage.filters import parse_filter  # noqa: PLC0415
+
         with list_errors():
             return self.repository.page(
-                tenant, limit=parse_limit(limit), token=token, where=parse_filter(filter_text, SIGNER_FILTERS)
+                tenant,
+                limit=parse_limit(limit),
+                token=token,
+                where=parse_filter(filter_text, signer_filters()),
             )
 
     def revoke(self, tenant: str, signer_id: str, reason: str) -> Signer:

@@ -28,15 +28,18 @@ from __future__ import annotations
 import time
 import urllib.parse
 from datetime import datetime, timedelta
+from functools import cache
+from typing import TYPE_CHECKING
 
 from astca.domain.errors import Conflict, NotFound
 from astca.domain.events import Event
 from astca.domain.public_keys import CURVE_NAMES, KEY_TYPES, PublicKey
 from astca.storage import items
 from astca.storage.dynamo import Item, TransactionCancelled
-from astca.storage.filters import FieldType, Filter, FilterField, FilterSpec
-from astca.storage.listing import list_page
 from astca.storage.tenancy import TenantRepository
+
+if TYPE_CHECKING:
+    from astca.storage.filters import Filter, FilterSpec
 
 KEY_PREFIX = "KEY#"
 OWNER_PREFIX = "USERKEY#"
@@ -44,13 +47,18 @@ RETENTION_AFTER_EXPIRY = timedelta(days=30)
 CONFLICT_ATTEMPTS = 3  # a TransactionConflict is retried: the retry sees the winner's key, or wins
 
 
-# What list filters may name, and how.
-PUBLIC_KEY_FILTERS = FilterSpec(
-    FilterField("kty", FieldType.ENUM, values=KEY_TYPES),
-    FilterField("crv", FieldType.ENUM, values=CURVE_NAMES),
-    FilterField("createdAt", FieldType.TIMESTAMP),
-    FilterField("expiresAt", FieldType.TIMESTAMP),
-)
+@cache
+def public_key_filters() -> FilterSpec:
+    """What list filters may name, and how."""
+    # The filter language (and the cursors) is loaded by the list function only.
+    from astca.storage.filters import FieldType, FilterField, FilterSpec  # noqa: PLC0415
+
+    return FilterSpec(
+        FilterField("kty", FieldType.ENUM, values=KEY_TYPES),
+        FilterField("crv", FieldType.ENUM, values=CURVE_NAMES),
+        FilterField("createdAt", FieldType.TIMESTAMP),
+        FilterField("expiresAt", FieldType.TIMESTAMP),
+    )
 
 
 def key_sk(kid: str) -> str:
@@ -108,6 +116,8 @@ class PublicKeyRepository(TenantRepository):
         self, tenant: str, owner: str, *, limit: int, token: str | None, where: Filter | None
     ) -> tuple[list[PublicKey], str | None]:
         """One page of the owner's keys in the tenant, in kid order; the cursor pages only this owner's list."""
+        from astca.storage.listing import list_page  # noqa: PLC0415 - the cursors are loaded by lists only
+
         page = list_page(
             self.table,
             pk=self.pk(tenant),

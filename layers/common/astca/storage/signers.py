@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import datetime
+from functools import cache
 from typing import TYPE_CHECKING, Any
 
 from astca import clock
@@ -24,26 +25,32 @@ from astca.domain.events import Event
 from astca.domain.signers import Signer, SignerPointer, SignerState
 from astca.storage import items
 from astca.storage.dynamo import ConditionFailed, Item, TransactionCancelled
-from astca.storage.filters import FieldType, Filter, FilterField, FilterSpec, parse_filter
-from astca.storage.listing import list_page
 from astca.storage.tenancy import TenantRepository
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.type_defs import TransactWriteItemTypeDef
+
+    from astca.storage.filters import Filter, FilterSpec
 
 POINTER_SK = "CURRENT#SIGNER"
 USAGE_PREFIX = "USAGE#SIGNER#"
 SIGNER_PREFIX = "SIGNER#"
 IN_USE = "IN_USE"  # the state a delete finds when the signer has issued certificates
 
-# What list filters may name, and how.
-SIGNER_FILTERS = FilterSpec(
-    FilterField("state", FieldType.ENUM, values=tuple(SignerState)),
-    FilterField("name", FieldType.STRING),
-    FilterField("generation", FieldType.INT),
-    FilterField("createdAt", FieldType.TIMESTAMP),
-    FilterField("issuedAt", FieldType.TIMESTAMP),
-)
+
+@cache
+def signer_filters() -> FilterSpec:
+    """What list filters may name, and how."""
+    # The filter language is loaded by the reads of many signers (lists, the CA chain) only.
+    from astca.storage.filters import FieldType, FilterField, FilterSpec  # noqa: PLC0415
+
+    return FilterSpec(
+        FilterField("state", FieldType.ENUM, values=tuple(SignerState)),
+        FilterField("name", FieldType.STRING),
+        FilterField("generation", FieldType.INT),
+        FilterField("createdAt", FieldType.TIMESTAMP),
+        FilterField("issuedAt", FieldType.TIMESTAMP),
+    )
 
 
 class SignerRepository(TenantRepository):
@@ -68,6 +75,8 @@ class SignerRepository(TenantRepository):
         self, tenant: str, *, limit: int, token: str | None, where: Filter | None
     ) -> tuple[list[Signer], str | None]:
         """One page of the tenant's signers, oldest first."""
+        from astca.storage.listing import list_page  # noqa: PLC0415 - the cursors are loaded by lists only
+
         page = list_page(
             self.table, pk=self.pk(tenant), sk_prefix=SIGNER_PREFIX, limit=limit, token=token, where=where
         )
@@ -75,7 +84,9 @@ class SignerRepository(TenantRepository):
 
     def issued(self, tenant: str) -> list[Signer]:
         """Every ISSUED signer of the tenant, oldest first (all pages, no cursor)."""
-        where = parse_filter("state eq 'ISSUED'", SIGNER_FILTERS)
+        from astca.storage.filters import parse_filter  # noqa: PLC0415 - as in signer_filters
+
+        where = parse_filter("state eq 'ISSUED'", signer_filters())
         found: list[Signer] = []
         start: Item | None = None
         while True:
