@@ -185,7 +185,7 @@ def test_the_common_layer_is_built_for_the_runtime(template: dict[str, Any]) -> 
     layer = template["Resources"]["CommonLayer"]
 
     assert layer["Type"] == "AWS::Serverless::LayerVersion"
-    assert layer["Metadata"] == {"BuildMethod": "python3.12", "BuildArchitecture": "arm64"}
+    assert layer["Metadata"] == {"BuildMethod": "makefile", "BuildArchitecture": "arm64"}
     assert properties(layer)["CompatibleRuntimes"] == ["python3.12"]
     assert properties(layer)["CompatibleArchitectures"] == ["arm64"]
     assert (ROOT / properties(layer)["ContentUri"] / "requirements.txt").is_file()
