@@ -31,14 +31,15 @@ ROOT = Path(__file__).resolve().parents[1]
 ITERATIONS = 200
 WARMUP = 20
 SIGNER_CACHE_SECONDS = 60  # astca.services.active_signer: the replay must finish before a refresh
-POST, WORKER, LINT, GET, FLOOR = (
+POST, WORKER, LINT, GET, SDK, FLOOR = (
     "POST certificate",
     "issuance worker (lint included)",
     "lint alone (pkilint)",
     "GET certificate",
+    "boto3 floor: GET's UpdateItem alone",
     "Python crypto floor",
 )
-TARGETS: dict[str, float | None] = {POST: 2.0, WORKER: 5.0, LINT: None, GET: 1.0, FLOOR: None}
+TARGETS: dict[str, float | None] = {POST: 2.0, WORKER: 5.0, LINT: None, GET: 1.0, SDK: None, FLOOR: None}
 
 HOW = f"""
 CPU time (``time.process_time``) of one request inside the handler, median of {ITERATIONS} iterations
@@ -258,8 +259,35 @@ def recorded_operations(flow: Any, recorder: Any) -> list[Operation]:
         x509.load_pem_x509_certificate(delivered["chain"][0].encode()) if delivered.get("chain") else None
     )
     lint = Operation(LINT, lambda: pkilint_lint(certificate), lambda _: None)
+    sdk = Operation(SDK, sdk_update(flow.resources.tables["Table"], certificate_id), lambda _: None)
+    sdk.calls = get.calls
     floor = Operation(FLOOR, crypto_floor(csr, issuer), lambda _: None)
-    return [post, worker, lint, get, floor]
+    return [post, worker, lint, get, sdk, floor]
+
+
+def sdk_update(table: str, certificate_id: str) -> Callable[[], Any]:
+    """The GET's one DynamoDB call, its shape as the delivery sends it, made with a bare boto3 client."""
+    import boto3
+
+    client = boto3.client("dynamodb")
+    params: dict[str, Any] = {
+        "TableName": table,
+        "Key": {"PK": {"S": "TENANT#bench"}, "SK": {"S": f"CERT#{certificate_id}"}},
+        "UpdateExpression": "SET #state = :delivered, deliveredAt = :now, updatedAt = :now, "
+        "expiresAtEpoch = notAfterEpoch, deliveryAttempt = :attempt",
+        "ConditionExpression": "#state = :issued AND userId = :user",
+        "ExpressionAttributeNames": {"#state": "state"},
+        "ExpressionAttributeValues": {
+            ":delivered": {"S": "DELIVERED"},
+            ":issued": {"S": "ISSUED"},
+            ":now": {"S": "2026-12-03T12:00:00Z"},
+            ":user": {"S": "device"},
+            ":attempt": {"S": "0" * 32},
+        },
+        "ReturnValues": "ALL_OLD",
+        "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
+    }
+    return lambda: client.update_item(**params)
 
 
 def recorded(operation: Operation, recorder: Any) -> Any:
