@@ -3,7 +3,7 @@
 ``python -m bench.load [--url http://127.0.0.1:3000] [--count 2000] [--in-flight 16] [--tenant t]``
 loads a running stack (``make run``): an admin creates a signer and waits for it to be ISSUED, then
 ``--in-flight`` threads each POST a pre-generated P-256 CSR with a device token and poll the
-certificate until it is delivered (200, once). It prints errors, certificates per second, POST and
+certificate on a backoff until it is delivered (200, once). It prints errors, certificates per second, POST and
 request-to-delivery latencies, the RSS and CPU of the stack's process tree (found by the port it
 listens on, or ``--pid``), CPU per certificate over the first and last 500 certificates, and the
 client's own CPU. ``figures()`` (``make bench``) starts its own stack and cfssl and runs shorter loads.
@@ -46,7 +46,8 @@ DELIVERY_SECONDS = 60.0
 SIGNER_SECONDS = 60.0
 START_SECONDS = 120.0
 WINDOW = 500
-POLL_SECONDS = 0.05
+POLL_SECONDS = 0.1  # the first poll's wait after the 202
+POLL_BACKOFF = 1.5  # each later wait is this much longer, up to the answer's Retry-After
 # make bench: (in flight, certificates) per run, on one stack and then on cfssl.
 RUNS = ((1, 100), (4, 300), (16, 600))
 BENCH_WARMUP = 48
@@ -58,11 +59,13 @@ CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 HOW = """
 `bench.load` loads the whole local stack (`python -m local.stack` on free ports, with the development
 IdP; functions log at the POWERTOOLS_LOG_LEVEL `make bench` sets) over plain HTTP as devices would (the
-gateway answers HTTP/1.0, so each request opens a connection; cfssl keeps them alive): an
+gateway keeps HTTP/1.1 connections alive, as API Gateway does, and so does cfssl): an
 admin creates a signer and waits until it is ISSUED; one P-256 key and CSR per certificate is made
 before any clock starts; N client threads (N = 1, 4, 16 in flight) each POST
 /v1/tenants/{t}/certificates with a device token (password grant, fetched again every 240 s) and poll
-GET .../certificates/{id} every 50 ms (sooner if Retry-After says so) until the one-time 200. A
+GET .../certificates/{id} on a backoff, as an SDK would: the first poll 100 ms after the 202, each
+later wait 1.5 times the one before, never longer than the 409's Retry-After (2 s), until the
+one-time 200. A
 certificate counts once request to delivery completes; any other answer, or none within 60 s, is an
 error. 48 warm-up certificates at 16 in flight fill the functions' worker pools first (not counted),
 then runs of 100, 300 and 600 certificates. Throughput is certificates over the run's wall time;
@@ -211,9 +214,16 @@ class Astca:
     name = "astca"
 
     def __init__(
-        self, base_url: str, idp_url: str, tenant: str, *, poll_seconds: float = POLL_SECONDS
+        self,
+        base_url: str,
+        idp_url: str,
+        tenant: str,
+        *,
+        poll_seconds: float = POLL_SECONDS,
+        poll_backoff: float = POLL_BACKOFF,
     ) -> None:
-        self.base_url, self.tenant, self.poll_seconds = base_url, tenant, poll_seconds
+        self.base_url, self.tenant = base_url, tenant
+        self.poll_seconds, self.poll_backoff = poll_seconds, poll_backoff
         self.tokens = Tokens(idp_url, tenant)
 
     def connect(self) -> Http:
@@ -258,6 +268,14 @@ class Astca:
             return failure("POST", accepted)
         return self._deliver(connection, accepted.headers["location"], began, post_ms)
 
+    def next_wait(self, wait: float, retry_after: str | None) -> float:
+        """The wait before the next poll: the last one times the backoff, at most what Retry-After says."""
+        longer = wait * self.poll_backoff
+        try:
+            return min(longer, float(retry_after)) if retry_after else longer
+        except ValueError:  # an HTTP date: the backoff alone
+            return longer
+
     def _deliver(self, connection: Http, location: str, began: float, post_ms: float) -> Outcome:
         polls, wait, last = 0, self.poll_seconds, b""
         while time.perf_counter() - began < DELIVERY_SECONDS:
@@ -273,7 +291,7 @@ class Astca:
                 return Sample(post_ms, (time.perf_counter() - began) * 1000, polls)
             if answer.status != 409 or (answer.json() or {}).get("code") != NOT_YET_SIGNED:
                 return failure("GET", answer)
-            wait = min(self.poll_seconds, float(answer.headers.get("retry-after") or self.poll_seconds))
+            wait = self.next_wait(wait, answer.headers.get("retry-after"))
             last = answer.body
         return Failure(
             "GET", 409, f"not delivered within {DELIVERY_SECONDS:g} s: {last[:300].decode(errors='replace')}"
@@ -816,7 +834,13 @@ def arguments(argv: Sequence[str] | None = None) -> argparse.Namespace:
     )
     parser.add_argument("--warmup", type=int, default=64, help="certificates first, not counted")
     parser.add_argument("--window", type=int, default=WINDOW, help="certificates per CPU window")
-    parser.add_argument("--poll", type=float, default=POLL_SECONDS, help="seconds between polls")
+    parser.add_argument("--poll", type=float, default=POLL_SECONDS, help="seconds before the first poll")
+    parser.add_argument(
+        "--poll-backoff",
+        type=float,
+        default=POLL_BACKOFF,
+        help="each later poll waits this much longer than the last, at most Retry-After",
+    )
     return parser.parse_args(argv)
 
 
@@ -831,7 +855,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parts = urllib.parse.urlsplit(args.url)
     pid = args.pid or listening_pid(parts.port or 80)
     idp_url = args.idp_url or f"http://{parts.hostname}:8081"
-    target = Astca(args.url, idp_url, args.tenant or new_tenant(), poll_seconds=args.poll)
+    target = Astca(
+        args.url, idp_url, args.tenant or new_tenant(), poll_seconds=args.poll, poll_backoff=args.poll_backoff
+    )
     print(f"stack pid {pid}: {command_line(pid) if pid else 'not found (no CPU or RSS figures)'}")
     began = time.perf_counter()
     csrs, warmup = make_csrs(args.count), make_csrs(args.warmup)

@@ -27,30 +27,39 @@ class Component(Protocol):
 
 
 class PollingThread:
-    """A component that calls ``poll_once`` in a thread until stopped, pausing when there was nothing to do."""
+    """A component that calls ``poll_once`` in ``threads`` threads until stopped, pausing when there was nothing to do."""
 
     name = "poller"
     idle_seconds = 0.25  # Lambda polls a stream's shards four times a second
 
-    def __init__(self) -> None:
+    def __init__(self, *, threads: int = 1) -> None:
+        self.threads = max(1, threads)
         self._stopping = threading.Event()
-        self._thread: threading.Thread | None = None
+        self._threads: list[threading.Thread] = []
 
     def poll_once(self) -> bool:
         """Do one round of work; whether there was any."""
         raise NotImplementedError
 
+    def idle_pause(self) -> float:
+        """How long to wait after a round that found nothing to do."""
+        return self.idle_seconds
+
     def start(self) -> None:
-        """Start polling in a daemon thread."""
+        """Start polling in daemon threads."""
         self._stopping.clear()
-        self._thread = threading.Thread(target=self._run, name=self.name, daemon=True)
-        self._thread.start()
+        self._threads = [
+            threading.Thread(target=self._run, name=self.name if n == 0 else f"{self.name}#{n}", daemon=True)
+            for n in range(self.threads)
+        ]
+        for thread in self._threads:
+            thread.start()
 
     def stop(self) -> None:
-        """Ask the thread to stop and wait for its current round to end."""
+        """Ask the threads to stop and wait for their current rounds to end."""
         self._stopping.set()
-        if self._thread is not None:
-            self._thread.join()
+        for thread in self._threads:
+            thread.join()
 
     @property
     def stopping(self) -> bool:
@@ -69,4 +78,4 @@ class PollingThread:
                 logger.exception("%s: polling failed; retrying", self.name)
                 busy = False
             if not busy:
-                self.pause(self.idle_seconds)
+                self.pause(self.idle_pause())

@@ -14,6 +14,7 @@ from __future__ import annotations
 import base64
 import json
 import logging
+import socket
 import ssl
 import sys
 import threading
@@ -132,6 +133,8 @@ def _with_request_id(response: HttpResponse, request_id: str) -> HttpResponse:
 class _RequestHandler(BaseHTTPRequestHandler):
     gateway: Gateway
     server_version = "astca-local"
+    protocol_version = "HTTP/1.1"  # keep-alive, as API Gateway: a client's next request reuses its connection
+    _headers_buffer: list[bytes]
 
     def _serve(self) -> None:
         started = time.perf_counter()
@@ -148,9 +151,11 @@ class _RequestHandler(BaseHTTPRequestHandler):
         for name, value in response.headers:
             self.send_header(name, value)
         self.send_header("Content-Length", str(len(response.body)))
-        self.end_headers()
+        self._headers_buffer.append(b"\r\n")
         if self.command != "HEAD":
-            self.wfile.write(response.body)
+            self._headers_buffer.append(response.body)
+        self.wfile.write(b"".join(self._headers_buffer))  # one write: a second segment would wait for an ACK
+        self._headers_buffer = []
         elapsed = (time.perf_counter() - started) * 1000
         # The path only: the query carries certificates, cursors and filters.
         path = self.path.partition("?")[0]
@@ -160,6 +165,7 @@ class _RequestHandler(BaseHTTPRequestHandler):
         """Complete the TLS handshake (if any) in this connection's thread, not in the accepting one."""
         if isinstance(self.request, ssl.SSLSocket):
             self.request.do_handshake()
+        self.request.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         super().setup()
 
     def _client_certificate(self) -> bytes | None:

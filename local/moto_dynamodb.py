@@ -23,20 +23,22 @@ What moto does that DynamoDB never does, and what the patch does instead:
   the same token with other items is ``IdempotentParameterMismatchException``.
 - **Streams keep every record.** Patched, a stream record is released once every reader that has
   not yet read on has passed it and it is older than ``STREAM_RETENTION_SECONDS`` (DynamoDB keeps
-  24 h; locally the records a poller consumed would only grow the process). Shard iterators expire
-  after 15 minutes, as DynamoDB's do.
+  24 h; locally the records a poller consumed would only grow the process: at 50 certificates a
+  second a minute of records, old and new images of every write, was 100+ MB). Shard iterators
+  expire after 15 minutes, as DynamoDB's do; finding the iterators and the records to release
+  costs what is released, not what the shard ever held.
 
 The patch lives in the process: it reaches ``mock_aws`` and the in-process moto server of ``make run``.
 """
 
 from __future__ import annotations
 
-import copy
 import functools
+import hashlib
 import json
 import threading
 import time
-from collections import OrderedDict
+from collections import OrderedDict, deque
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
@@ -73,9 +75,11 @@ MAX_TRANSACTION_ITEMS = 100  # DynamoDB's limit
 OPERATIONS = frozenset({"ConditionCheck", "Put", "Delete", "Update"})
 TOKEN_WINDOW_SECONDS = 600.0  # DynamoDB's idempotency window of a ClientRequestToken
 ITERATOR_LIFETIME_SECONDS = 900.0  # a shard iterator expires 15 minutes after it was issued
-STREAM_RETENTION_SECONDS = 60.0
+STREAM_RETENTION_SECONDS = 10.0  # a reader starting at TRIM_HORIZON sees the last 10 s
 _lock = threading.RLock()
-_tokens: OrderedDict[str, tuple[float, str, Any]] = OrderedDict()  # token -> (expiry, items, response)
+_tokens: OrderedDict[str, tuple[float, bytes, Any]] = (
+    OrderedDict()
+)  # token -> (expiry, items digest, response)
 
 
 class IdempotentParameterMismatchException(DynamodbException):
@@ -101,6 +105,7 @@ def serialize_dynamodb() -> None:
         DynamoDBBackend.transact_write_items = _mark(transact_write_items)  # type: ignore[method-assign]
     _patch(StreamShard, "add", _timed)
     _patch(StreamShard, "get", _from_horizon)
+    _patch(ShardIterator, "__init__", _stamped)
     _patch(ShardIterator, "get", _releasing)
 
 
@@ -135,7 +140,9 @@ def _idempotent(handle: Callable[[DynamoHandler], Any]) -> Callable[[DynamoHandl
         token = handler.body.get("ClientRequestToken")
         if not token:
             return handle(handler)
-        requested = json.dumps(handler.body.get("TransactItems"), sort_keys=True, default=repr)
+        requested = hashlib.sha256(
+            json.dumps(handler.body.get("TransactItems"), sort_keys=True, default=repr).encode()
+        ).digest()  # a digest, not the items: ten minutes of transactions would be GBs
         with _lock:
             now = time.monotonic()
             while _tokens and next(iter(_tokens.values()))[0] <= now:
@@ -159,10 +166,7 @@ def transact_write_items(backend: DynamoDBBackend, transact_items: list[dict[str
         reasons = _condition_failures(backend, operations)
         if reasons is not None:
             raise TransactionCanceledException(reasons)
-        undo = [
-            (op["TableName"], key, copy.deepcopy(backend.get_item(op["TableName"], key)))
-            for _, op, key in operations
-        ]
+        undo = [(op["TableName"], key, _snapshot(backend, op["TableName"], key)) for _, op, key in operations]
         marks = {name: len(shard.items) for name in _tables(operations) if (shard := _shard(backend, name))}
         for index, (op_type, op, key) in enumerate(operations):
             try:
@@ -239,15 +243,23 @@ def _apply(backend: DynamoDBBackend, op_type: str, op: Mapping[str, Any], key: d
         )
 
 
+def _snapshot(backend: DynamoDBBackend, table_name: str, key: dict[str, Any]) -> dict[str, Any] | None:
+    """The item's attributes as PutItem takes them (``Item.to_json`` builds new containers: no deep copy needed)."""
+    item = backend.get_item(table_name, key)
+    return None if item is None else dict(item.to_json()["Attributes"])
+
+
 def _restore(
-    backend: DynamoDBBackend, undo: Sequence[tuple[str, dict[str, Any], Any]], marks: Mapping[str, int]
+    backend: DynamoDBBackend,
+    undo: Sequence[tuple[str, dict[str, Any], dict[str, Any] | None]],
+    marks: Mapping[str, int],
 ) -> None:
     """Put the touched items back as they were, and drop the stream records the partial writes made."""
     for table_name, key, old in reversed(undo):
         if old is None:
             backend.delete_item(table_name, key)
         else:
-            backend.put_item(table_name, old.to_json()["Attributes"])
+            backend.put_item(table_name, old)
     for table_name, length in marks.items():
         shard = _shard(backend, table_name)
         if shard is not None:
@@ -298,13 +310,37 @@ def _from_horizon(get: Callable[..., list[dict[str, Any]]]) -> Callable[..., lis
     return from_horizon
 
 
+def _stamped(init: Callable[..., None]) -> Callable[..., None]:
+    """A new shard iterator is noted with its creation time, in creation order, and as not yet read."""
+
+    @functools.wraps(init)
+    def stamped(iterator: ShardIterator, *args: Any, **kwargs: Any) -> None:
+        init(iterator, *args, **kwargs)
+        with _lock:
+            iterator.__dict__["_astca_at"] = time.monotonic()
+            _expiry(iterator.streams_backend).append((iterator.__dict__["_astca_at"], iterator))
+            _unread(iterator.stream_shard).add(iterator)
+
+    return stamped
+
+
+def _expiry(backend: Any) -> deque[tuple[float, ShardIterator]]:
+    queue: deque[tuple[float, ShardIterator]] = backend.__dict__.setdefault("_astca_expiry", deque())
+    return queue
+
+
+def _unread(shard: StreamShard) -> set[ShardIterator]:
+    unread: set[ShardIterator] = shard.__dict__.setdefault("_astca_unread", set())
+    return unread
+
+
 def _releasing(get: Callable[..., dict[str, Any]]) -> Callable[..., dict[str, Any]]:
     """After a read, release what every unread iterator has passed and retention allows, and expired iterators."""
 
     @functools.wraps(get)
     def releasing(iterator: ShardIterator, limit: int = 1000) -> dict[str, Any]:
         with _lock:
-            iterator.__dict__["_astca_read"] = True
+            _unread(iterator.stream_shard).discard(iterator)
             answer = get(iterator, limit)
             release(iterator)
             return answer
@@ -313,21 +349,19 @@ def _releasing(get: Callable[..., dict[str, Any]]) -> Callable[..., dict[str, An
 
 
 def release(iterator: ShardIterator) -> None:
-    """Release the records of ``iterator``'s shard that no reader can still need, and expire old iterators."""
+    """Release the records of ``iterator``'s shard that no reader can still need, and expire old iterators.
+
+    O(what is released): iterators expire from the front of their creation order, and only the
+    shard's unread iterators (usually none: a poller reads each iterator it gets) hold records back.
+    """
     now = time.monotonic()
     shard, backend = iterator.stream_shard, iterator.streams_backend
-    live = backend.shard_iterators
-    for arn in [
-        arn
-        for arn, it in live.items()
-        if it.__dict__.setdefault("_astca_at", now) < now - ITERATOR_LIFETIME_SECONDS
-    ]:
-        del live[arn]
-    positions = [
-        it.sequence_number - shard.starting_sequence_number
-        for it in live.values()
-        if it.stream_shard is shard and not it.__dict__.get("_astca_read", False)
-    ]
+    live, expiry = backend.shard_iterators, _expiry(backend)
+    while expiry and expiry[0][0] < now - ITERATOR_LIFETIME_SECONDS:
+        _, expired = expiry.popleft()
+        live.pop(expired.arn, None)
+        _unread(expired.stream_shard).discard(expired)
+    positions = [it.sequence_number - shard.starting_sequence_number for it in _unread(shard)]
     times: list[float] = shard.__dict__.get("_astca_times", [])
     released: int = shard.__dict__.get("_astca_released", 0)
     upto = min([len(shard.items), *positions])

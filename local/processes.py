@@ -11,8 +11,9 @@ raised as ``local.functions.FunctionError`` (a RuntimeError carrying Lambda's er
 answers with a 500 and the pollers count as a failed invocation.
 
 Workers are forked by multiprocessing's forkserver, never by the multi-threaded stack process: the
-forkserver has boto3, botocore, cryptography, Powertools, pydantic and PyJWT loaded, so a worker
-starts fast and shares those pages. Its stdout and stderr are the stack's.
+forkserver has boto3, botocore, cryptography, Powertools, pydantic and PyJWT loaded, then frozen
+out of the garbage collector's reach (``local.preloaded``), so a worker starts fast and shares those
+pages. Its stdout and stderr are the stack's.
 """
 
 from __future__ import annotations
@@ -59,6 +60,7 @@ def forkserver() -> ForkServerContext:
     main = getattr(getattr(sys.modules.get("__main__"), "__spec__", None), "name", None)
     if main and not main.endswith("__main__"):
         preload.append(main)  # a worker re-runs the main module (``local.stack``): cheap once preloaded
+    preload.append("local.preloaded")  # last: freezes what the others loaded (shared, not copied)
     context.set_forkserver_preload(preload)
     return context
 
@@ -246,6 +248,14 @@ class ProcessFunction:
             if self._workers or self._starting:
                 return
         self._release(self._acquire(), healthy=True)
+
+    def release_idle(self) -> None:
+        """Kill the workers that are idle (Lambda reclaims idle environments); the next invocation starts one."""
+        with self._condition:
+            idle, self._idle = self._idle, []
+            self._workers.difference_update(idle)
+        for each in idle:
+            each.kill()
 
     def stop(self) -> None:
         """Kill every worker; later invocations fail."""

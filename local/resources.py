@@ -191,8 +191,10 @@ class Provisioner:
 
     def _table(self, logical_id: str, props: Mapping[str, Any]) -> Physical:
         from local.moto_dynamodb import serialize_dynamodb  # moto only where tables are provisioned
+        from local.moto_speed import speed_up_moto
 
         serialize_dynamodb()  # a cancelled transaction must not undo concurrent writes (local.moto_dynamodb)
+        speed_up_moto()  # the same answers for less CPU (local.moto_speed)
         name = str(props.get("TableName") or f"{NAME_PREFIX}-{logical_id}")
         request: dict[str, Any] = {
             "TableName": name,
@@ -229,6 +231,9 @@ class Provisioner:
         return _table_physical(name, self.dynamodb.describe_table(TableName=name)["Table"])
 
     def _queue(self, logical_id: str, props: Mapping[str, Any]) -> Physical:
+        from local.moto_sqs import correct_sqs  # moto only where queues are provisioned
+
+        correct_sqs()  # a send must not scan the queue (local.moto_sqs)
         fifo = _flag(props.get("FifoQueue", False)) == "true"
         name = str(props.get("QueueName") or f"{NAME_PREFIX}-{logical_id}" + (".fifo" if fifo else ""))
         attributes = {key: _attribute(props[key]) for key in QUEUE_ATTRIBUTES if key in props}

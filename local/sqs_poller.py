@@ -7,11 +7,17 @@ after a short local back-off (instead of the queue's VisibilityTimeout), and onc
 been received maxReceiveCount times moto moves it to the queue's DLQ on the next receive, as SQS
 does, so the poller does not redrive anything itself. MaximumBatchingWindowInSeconds is not waited
 for: locally a batch is whatever is there.
+
+As Lambda does, several batches are in flight at once: one polling thread per worker the function
+may have (its concurrency, ``ASTCA_LOCAL_CONCURRENCY``), capped by the mapping's
+ScalingConfig.MaximumConcurrency when the template sets one. The threads take turns to receive (one
+long poll at a time, so no two receive the same message) and invoke in parallel.
 """
 
 from __future__ import annotations
 
 import logging
+import threading
 from typing import TYPE_CHECKING, Any
 
 from local.batch_response import failed_items
@@ -42,7 +48,11 @@ class SqsPoller(PollingThread):
         retry_delay_seconds: int = 1,
         wait_seconds: int = 1,
     ) -> None:
-        super().__init__()
+        concurrency = int(getattr(function, "concurrency", 1))
+        if source.maximum_concurrency:
+            concurrency = min(concurrency, source.maximum_concurrency)
+        super().__init__(threads=concurrency)
+        self._receiving = threading.Lock()
         self.name = f"sqs:{source.function}.{source.name}"
         self.source, self.function, self.sqs = source, function, sqs
         self.queue_url, self.queue_arn = queue_url, queue_arn
@@ -63,19 +73,24 @@ class SqsPoller(PollingThread):
         return True
 
     def _receive(self) -> list[Any]:
+        with self._receiving:
+            return self._receive_batch()
+
+    def _receive_batch(self) -> list[Any]:
         messages: list[Any] = []
         while len(messages) < self.source.batch_size and not self.stopping:
+            wanted = min(SQS_MAX_RECEIVE, self.source.batch_size - len(messages))
             response = self.sqs.receive_message(
                 QueueUrl=self.queue_url,
-                MaxNumberOfMessages=min(SQS_MAX_RECEIVE, self.source.batch_size - len(messages)),
+                MaxNumberOfMessages=wanted,
                 WaitTimeSeconds=0 if messages else self.wait_seconds,
                 MessageSystemAttributeNames=["All"],
                 MessageAttributeNames=["All"],
             )
             received = response.get("Messages", [])
-            if not received:
-                break
             messages += received
+            if len(received) < wanted:  # the queue had no more: the batch is what there is
+                break
         return messages
 
     def _deliver(self, records: list[dict[str, Any]]) -> list[str]:

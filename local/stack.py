@@ -5,7 +5,7 @@ through ``AWS_ENDPOINT_URL``; the template's tables, queues, secrets and KMS key
 with ``ASTCA_STATE_DIR`` the previous run's items and keys restored (``local.state``); the functions
 (``local.processes``: each function in worker processes of its own, with only its own environment,
 as Lambda runs it); the custom resources, whose functions run there too (the CA hierarchy's
-bootstrap, as at deploy time); then the components that ``COMPONENTS`` builds (the gateway on
+bootstrap, as at deploy time, whose worker is then stopped: nothing calls it again); then the components that ``COMPONENTS`` builds (the gateway on
 ``ASTCA_HOST``:``ASTCA_PORT``, default 127.0.0.1:3000, its HTTPS listener on ``ASTCA_TLS_PORT``,
 default 3443, and one poller per SQS or DynamoDB event source). One worker of every API function is
 started in the background meanwhile (its cold start), other workers on first use. Ctrl-C or SIGTERM stops the components in
@@ -35,7 +35,6 @@ import json
 import logging
 import os
 import signal
-import socket
 import sys
 import threading
 import time
@@ -53,6 +52,8 @@ from local.components import Component
 from local.custom_resources import custom_resource_ids, provision_custom_resources
 from local.docs import docs_pages, generated_document
 from local.gateway import Gateway, GatewayServer, HttpRequest
+from local.moto_server import MotoServer as MotoServer  # noqa: PLC0414 - re-exported: bench.cold_start starts one
+from local.moto_server import in_process
 from local.processes import DEFAULT_CONCURRENCY, ProcessFunctions
 from local.resources import LocalResources, Provisioner
 from local.routes import RouteTable
@@ -153,8 +154,8 @@ class StackContext:
     functions: ProcessFunctions
 
     def client(self, service: str) -> Any:
-        """A boto3 client of the moto server."""
-        return boto3.client(service, region_name=self.resources.region)  # type: ignore[call-overload]
+        """A boto3 client of the moto server that calls it in this process (``local.moto_server.in_process``)."""
+        return in_process(boto3.client(service, region_name=self.resources.region))  # type: ignore[call-overload]
 
 
 ComponentFactory = Callable[[StackContext], Sequence[Component]]
@@ -235,31 +236,25 @@ def identity_provider(context: StackContext) -> list[Component]:
     return [] if port is None else [DevIdentityProvider(host=context.config.host, port=port)]
 
 
+# The stack process is many threads answering requests (moto, the gateway, the pollers) that each
+# need the GIL for a moment: with CPython's default 5 ms switch interval a request waited up to that
+# long, several times over, behind a busy thread (the relay's SendMessage took 10-25 ms).
+SWITCH_INTERVAL_SECONDS = 0.0005
+
 # The stack's components, in start order.
 COMPONENTS: list[ComponentFactory] = [identity_provider, gateway, pollers]
 
 
-class MotoServer:
-    """moto's threaded server: the local AWS."""
+def release_provisioning_workers(functions: ProcessFunctions) -> None:
+    """Stop the workers of functions nothing calls once the stack runs (custom resources: the bootstrap).
 
-    name = "moto"
-
-    def __init__(self, *, host: str, port: int) -> None:
-        from moto.server import ThreadedMotoServer
-
-        self.host, self.port = host, port
-        self._server = ThreadedMotoServer(ip_address=host, port=port, verbose=False)
-
-    def start(self) -> None:
-        """Serve; fails at once if the port is taken (moto's own start would wait forever)."""
-        with socket.socket() as probe:
-            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-            probe.bind((self.host, self.port))
-        self._server.start()
-
-    def stop(self) -> None:
-        """Stop serving."""
-        self._server.stop()
+    Such a function has no route and no event source: its worker (~50 MB) would idle for the life of
+    the stack. Lambda reclaims an idle environment too; a later invocation starts a new one.
+    """
+    for function in functions:
+        spec = function.spec
+        if not (spec.routes or spec.sqs_sources or spec.stream_sources):
+            function.release_idle()
 
 
 def warm_api_functions(functions: ProcessFunctions) -> threading.Thread:
@@ -321,6 +316,7 @@ class Stack:
         resources = provision_custom_resources(resources, functions=functions)
         for logical_id in custom_resource_ids(self.template):
             logger.info("provisioned %s: %s", logical_id, resources.physical[logical_id].ref)
+        release_provisioning_workers(functions)
         context = StackContext(config, self.template, resources, functions)
         components = [component for factory in self.factories for component in factory(context)]
         warm_api_functions(functions)
@@ -385,6 +381,7 @@ def _token_hint(config: StackConfig) -> list[str]:
 def main() -> int:
     """Run the stack until Ctrl-C or SIGTERM."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    sys.setswitchinterval(SWITCH_INTERVAL_SECONDS)
     for noisy in ("werkzeug", "botocore", "urllib3"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
     started_at = time.perf_counter()

@@ -111,6 +111,7 @@ class SqsEventSource:
     maximum_batching_window: int
     function_response_types: tuple[str, ...]
     filters: tuple[Mapping[str, Any], ...]
+    maximum_concurrency: int | None = None  # ScalingConfig.MaximumConcurrency
 
     @property
     def reports_item_failures(self) -> bool:
@@ -297,7 +298,13 @@ def _sqs_source(function: str, name: str, props: Mapping[str, Any]) -> SqsEventS
         maximum_batching_window=int(props.get("MaximumBatchingWindowInSeconds", 0)),
         function_response_types=tuple(props.get("FunctionResponseTypes") or ()),
         filters=_filters(props),
+        maximum_concurrency=_maximum_concurrency(props),
     )
+
+
+def _maximum_concurrency(props: Mapping[str, Any]) -> int | None:
+    value = (props.get("ScalingConfig") or {}).get("MaximumConcurrency")
+    return int(value) if value is not None else None
 
 
 def _stream_source(function: str, name: str, props: Mapping[str, Any]) -> StreamEventSource:

@@ -73,16 +73,18 @@ def received(stack: RunningStack, logical_id: str, *, containing: str) -> Callab
 
 
 def test_an_outbox_item_reaches_its_topic_queue(stack: RunningStack) -> None:
-    event_id = write_outbox_item(stack, "certificate.requested")
+    # A public event: its queue has no consumer in the stack, so the test is the only reader (a work
+    # queue's own poller may take the message first).
+    event_id = write_outbox_item(stack, "signer.created")
 
     message = wait_for(
-        received(stack, "CertificateRequestsQueue", containing=event_id),
+        received(stack, "CaEventsQueue", containing=event_id),
         seconds=DELIVERY_SECONDS,
-        what="the event on CertificateRequestsQueue",
+        what="the event on CaEventsQueue",
     )
 
     assert message["id"] == event_id
-    assert message["routingKey"] == "certificate.requested"
+    assert message["routingKey"] == "signer.created"
     assert message["payload"] == {"tenant": "acme", "probe": event_id}
 
 

@@ -144,7 +144,9 @@ def test_the_server_passes_the_request_to_the_function_as_a_v2_event(
     response = connection.getresponse()
 
     assert (response.status, response.read()) == (200, b"ok")
-    (event,) = seen
+    connection.request("GET", "/v1/health")  # the same connection: the gateway keeps it alive
+    assert connection.getresponse().read() == b"ok"
+    event = seen[0]
     assert event["routeKey"] == "GET /v1/health"
     assert event["queryStringParameters"] == {"x": "1,2"}
     assert event["cookies"] == ["c=1"]
@@ -161,12 +163,12 @@ def test_the_access_log_names_the_path_but_never_the_query(
     host, port = server.url.removeprefix("http://").split(":")
     with socket.create_connection((host, int(port)), timeout=5) as connection:
         connection.sendall(
-            b"GET /v1/health?nextToken=SECRET-CURSOR&filter=serial HTTP/1.1\r\nHost: x\r\n\r\n"
+            b"GET /v1/health?nextToken=SECRET-CURSOR&filter=serial HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
         )
-        # The server logs before it closes the connection (HTTP/1.0 handler): reading to EOF waits for it.
+        # The server logs before it closes the connection: reading to EOF waits for it.
         answer = b"".join(iter(lambda: connection.recv(65536), b""))
 
-    assert answer.startswith(b"HTTP/1.0 200")
+    assert answer.startswith(b"HTTP/1.1 200")
     (line,) = [record.getMessage() for record in caplog.records if record.name == "local.gateway"]
     assert line.startswith("GET /v1/health -> 200 (")
     assert "SECRET-CURSOR" not in caplog.text

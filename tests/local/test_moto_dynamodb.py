@@ -10,6 +10,7 @@ import boto3
 import pytest
 from botocore.exceptions import ClientError
 from moto.dynamodb.models import DynamoDBBackend
+from moto.dynamodbstreams.models import dynamodbstreams_backends
 
 from astca.storage.dynamo import ConditionFailed, Table, TransactionCancelled
 from local import moto_dynamodb
@@ -203,3 +204,30 @@ def _plain_table(client: Any) -> str:
         BillingMode="PAY_PER_REQUEST",
     )
     return "plain"
+
+
+def test_an_iterator_past_its_lifetime_is_dropped_and_no_longer_holds_records_back(
+    aws: LocalResources, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(moto_dynamodb, "STREAM_RETENTION_SECONDS", 0.0)
+    client, streams = boto3.client("dynamodb"), boto3.client("dynamodbstreams")
+    name = aws.tables["Table"]
+    arn = client.describe_table(TableName=name)["Table"]["LatestStreamArn"]
+    (shard,) = streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"]
+
+    def iterator() -> str:
+        return streams.get_shard_iterator(
+            StreamArn=arn, ShardId=shard["ShardId"], ShardIteratorType="TRIM_HORIZON"
+        )["ShardIterator"]
+
+    client.put_item(TableName=name, Item={"PK": {"S": "K"}, "SK": {"S": "OLD"}})
+    idle = iterator()  # never read: it holds every record back while it lives
+    assert streams.get_records(ShardIterator=iterator())["Records"]
+    assert streams.get_records(ShardIterator=iterator())["Records"]  # still there for new readers
+
+    monkeypatch.setattr(moto_dynamodb, "ITERATOR_LIFETIME_SECONDS", 0.0)
+    streams.get_records(ShardIterator=iterator())  # expires the idle iterator, then releases
+
+    assert streams.get_records(ShardIterator=iterator())["Records"] == []
+    backend = next(iter(next(iter(dynamodbstreams_backends.values())).values()))
+    assert idle not in backend.shard_iterators

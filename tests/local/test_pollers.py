@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import threading
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -15,6 +17,7 @@ from local.resources import LocalResources
 from local.sqs_poller import SqsPoller
 from local.stream_poller import StreamPoller
 from local.template import SqsEventSource, Template
+from tests.e2e.conftest import wait_for
 
 (OUTBOX_SOURCE,) = Template.load().functions["RelayOutboxFunction"].stream_sources
 
@@ -242,3 +245,84 @@ def test_an_answer_without_failures_is_a_success(aws: LocalResources, answer: An
     sqs_poller(aws, function).poll_once()
 
     assert waiting(aws, "CertificateRequestsQueue") == []
+
+
+class ConcurrentFunction(FakeFunction):
+    """A FakeFunction that several workers serve (``concurrency``) and that notes how many run at once."""
+
+    def __init__(self, concurrency: int) -> None:
+        super().__init__()
+        self.concurrency = concurrency
+        self.running = self.most = 0
+        self._lock = threading.Lock()
+
+    def invoke(self, event: dict[str, Any]) -> Any:
+        with self._lock:
+            self.running += 1
+            self.most = max(self.most, self.running)
+        try:
+            time.sleep(0.2)
+            return super().invoke(event)
+        finally:
+            with self._lock:
+                self.running -= 1
+
+
+def test_an_sqs_source_runs_as_many_batches_at_once_as_its_function_has_workers(aws: LocalResources) -> None:
+    function = ConcurrentFunction(concurrency=3)
+    poller = sqs_poller(aws, function, batch_size=1)
+    send(aws, *[f"m{n}" for n in range(6)])
+
+    poller.start()
+    try:
+        wait_for(lambda: True if len(function.batches) == 6 else None, seconds=10, what="six batches")
+    finally:
+        poller.stop()
+
+    assert poller.threads == 3
+    assert function.most == 3  # three batches in flight at once, as Lambda runs concurrent batches
+    assert sorted(name for batch in function.batches for name in batch) == [f"m{n}" for n in range(6)]
+    assert waiting(aws, "CertificateRequestsQueue") == []  # each message delivered once, then deleted
+
+
+def test_scaling_config_caps_the_concurrent_batches(aws: LocalResources) -> None:
+    poller = sqs_poller(aws, ConcurrentFunction(concurrency=4), maximum_concurrency=2)
+
+    assert poller.threads == 2
+
+
+def test_a_batch_is_what_one_receive_finds_when_the_queue_has_no_more(
+    aws: LocalResources, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    function = FakeFunction()
+    poller = sqs_poller(aws, function)
+    calls: list[int] = []
+    receive = poller.sqs.receive_message
+
+    def counted(**kwargs: Any) -> Any:
+        calls.append(kwargs["MaxNumberOfMessages"])
+        return receive(**kwargs)
+
+    monkeypatch.setattr(poller.sqs, "receive_message", counted)
+    send(aws, "a", "b")
+
+    poller.poll_once()
+
+    assert calls == [10]  # two of ten: the queue had no more, no second (empty) receive
+    assert sorted(function.batches[0]) == ["a", "b"]
+
+
+def test_a_stream_read_again_soon_while_the_table_is_written_and_at_the_base_rate_when_idle(
+    aws: LocalResources,
+) -> None:
+    function = FakeFunction()
+    poller = stream_poller(aws, function)
+    poller.poll_once()  # drains what earlier writes left
+    boto3.client("dynamodb").put_item(
+        TableName="astca-Table", Item=attribute_values({"PK": "T#x", "SK": "X"})
+    )
+
+    assert not poller.poll_once()  # read a record, delivered none (the filters drop it)
+    assert poller.idle_pause() == poller.active_seconds
+    assert not poller.poll_once()  # nothing at all
+    assert poller.idle_pause() == poller.idle_seconds == 0.25

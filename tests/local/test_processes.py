@@ -260,3 +260,28 @@ def test_the_environment_can_be_overridden_until_a_worker_starts(functions: Proc
 
     with pytest.raises(RuntimeError, match="already has a worker"):
         functions.override_environment({"EXTRA": "no"})
+
+
+def test_release_idle_stops_the_idle_workers_and_the_next_invocation_starts_one(
+    functions: ProcessFunctions,
+) -> None:
+    probe = functions["ProbeA"]
+    first = probe.invoke({})["pid"]
+
+    probe.release_idle()
+
+    wait_for(lambda: True if not alive(first) else None, seconds=10, what="the idle worker gone")
+    assert probe.workers == 0
+    assert probe.invoke({})["pid"] != first  # a cold start, as Lambda after reclaiming the environment
+
+
+def test_the_forkserver_freezes_what_it_preloaded_last() -> None:
+    from multiprocessing import forkserver as server
+
+    from local.processes import forkserver
+
+    forkserver()
+    preload = server._forkserver._preload_modules  # type: ignore[attr-defined]
+
+    assert preload[-1] == "local.preloaded"  # after every other preloaded module: gc.freeze() sees them
+    assert not any(module.startswith(("astca", "astca_fn_")) for module in preload)  # they read the env

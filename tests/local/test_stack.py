@@ -166,3 +166,32 @@ def test_each_function_gets_its_own_variables_the_parameters_and_the_operators()
         assert environment["AWS_ENDPOINT_URL"] == config.endpoint_url, logical_id
         assert environment["ASTCA_TABLE_NAME"] == resources.tables["Table"], logical_id
         assert not {"ASTCA_PORT", "ASTCA_STATE_DIR", "ASTCA_LOCAL_CONCURRENCY"} & environment.keys()
+
+
+def test_only_the_workers_of_functions_nothing_calls_are_released_after_provisioning() -> None:
+    from local.stack import release_provisioning_workers
+
+    released: list[str] = []
+
+    class Spec:
+        def __init__(self, logical_id: str, *, routes: int = 0, sqs: int = 0, streams: int = 0) -> None:
+            self.logical_id, self.routes = logical_id, [object()] * routes
+            self.sqs_sources, self.stream_sources = [object()] * sqs, [object()] * streams
+
+    class Function:
+        def __init__(self, spec: Spec) -> None:
+            self.spec = spec
+
+        def release_idle(self) -> None:
+            released.append(self.spec.logical_id)
+
+    functions = [
+        Function(Spec("Bootstrap")),
+        Function(Spec("Api", routes=1)),
+        Function(Spec("Consumer", sqs=1)),
+        Function(Spec("Relay", streams=1)),
+    ]
+
+    release_provisioning_workers(functions)  # type: ignore[arg-type]
+
+    assert released == ["Bootstrap"]
