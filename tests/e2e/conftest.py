@@ -95,12 +95,17 @@ class Answer:
 
 
 def request(
-    url: str, method: str = "GET", *, headers: dict[str, str] | None = None, body: bytes | None = None
+    url: str,
+    method: str = "GET",
+    *,
+    headers: dict[str, str] | None = None,
+    body: bytes | None = None,
+    timeout: float = 5,
 ) -> Answer:
     """One HTTP request; error statuses are answers too."""
     outgoing = urllib.request.Request(url, method=method, headers=headers or {}, data=body)
     try:
-        with urllib.request.urlopen(outgoing, timeout=5) as response:
+        with urllib.request.urlopen(outgoing, timeout=timeout) as response:
             return Answer(
                 response.status, {k.lower(): v for k, v in response.headers.items()}, response.read()
             )

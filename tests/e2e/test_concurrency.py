@@ -15,6 +15,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
+from astca.ids import new_ulid
 from tests.e2e.conftest import DELIVERY_SECONDS, Answer, RunningStack, request, wait_for
 from tests.e2e.test_certificates import csr_pem
 from tests.e2e.test_signers import issued, new_tenant
@@ -22,6 +23,7 @@ from tests.e2e.test_signers import issued, new_tenant
 pytestmark = pytest.mark.e2e
 CLIENTS = 16
 CERTIFICATES_EACH = 4
+TIMEOUT = 30.0  # a client waits as long as API Gateway does: this test counts errors, not latency
 
 
 def test_sixteen_clients_in_flight_get_every_certificate_exactly_once(stack: RunningStack) -> None:
@@ -40,22 +42,33 @@ def test_sixteen_clients_in_flight_get_every_certificate_exactly_once(stack: Run
             "Idempotency-Key": key,
         }
         url = f"{stack.base_url}/v1/tenants/{tenant}/certificates"
-        return request(url, "POST", headers=headers, body=json.dumps({"csr": csr}).encode())
+        return request(url, "POST", headers=headers, body=json.dumps({"csr": csr}).encode(), timeout=TIMEOUT)
+
+    def get(path: str) -> Answer:
+        return request(
+            f"{stack.base_url}{path}", headers={"Authorization": f"Bearer {device}"}, timeout=TIMEOUT
+        )
 
     def client(index: int) -> list[tuple[int, str]]:
         """Request this client's certificates one after another; the unexpected answers (status, body)."""
         unexpected: list[tuple[int, str]] = []
-        for csr in csrs[index * CERTIFICATES_EACH : (index + 1) * CERTIFICATES_EACH]:
-            accepted = stack.call(
-                "POST", f"/v1/tenants/{tenant}/certificates", token=device, body={"csr": csr}
-            )
+        for number, csr in enumerate(csrs[index * CERTIFICATES_EACH : (index + 1) * CERTIFICATES_EACH]):
+            key = f"client-{index}-{number}"
+            accepted = post(csr, key)
             if accepted.status != 202:
                 unexpected.append((accepted.status, accepted.body.decode()))
                 continue
             location = accepted.headers["location"]
+            replayed = post(csr, key)  # the same request again: the same certificate
+            if replayed.status != 202 or replayed.headers["location"] != location:
+                unexpected.append((replayed.status, replayed.body.decode()))
+            missing = f"/v1/tenants/{tenant}/certificates/{new_ulid()}"
+            unknown = get(missing)  # an error names its own request's path
+            if unknown.status != 404 or unknown.json()["instance"] != missing:
+                unexpected.append((unknown.status, unknown.body.decode()))
 
             def delivered(location: str = location) -> str | None:
-                answer = stack.call("GET", location, token=device)
+                answer = get(location)
                 if answer.status == 409:
                     return None
                 if answer.status != 200:
@@ -68,7 +81,7 @@ def test_sixteen_clients_in_flight_get_every_certificate_exactly_once(stack: Run
             )
             if certificate != "refused":
                 assert certificate.startswith("-----BEGIN CERTIFICATE-----")
-                again = stack.call("GET", location, token=device)
+                again = get(location)
                 if again.status != 410:
                     unexpected.append((again.status, again.body.decode()))
         return unexpected
