@@ -10,7 +10,7 @@ import os
 import subprocess
 import sys
 from collections.abc import Callable
-from functools import cache
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -29,8 +29,15 @@ _ASSETS = {
 
 
 def docs_pages(document: Callable[[], dict[str, Any]]) -> dict[str, LocalPage]:
-    """The pages by path; ``document`` gives the OpenAPI document (called once, on first use)."""
-    cached = cache(document)
+    """The pages by path; ``document`` gives the OpenAPI document, made once in the background from now on.
+
+    Making it imports every function (seconds on a busy machine): started with the stack, it is ready
+    before anyone asks, and a request that comes earlier waits for that one run, never starts another.
+    """
+    made = ThreadPoolExecutor(max_workers=1, thread_name_prefix="openapi").submit(document)
+
+    def cached() -> dict[str, Any]:
+        return made.result()
 
     def swagger(query: str) -> HttpResponse:
         if query == "format=json":
