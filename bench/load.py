@@ -46,7 +46,7 @@ DELIVERY_SECONDS = 60.0
 SIGNER_SECONDS = 60.0
 START_SECONDS = 120.0
 WINDOW = 500
-POLL_SECONDS = 0.1  # the first poll's wait after the 202
+POLL_SECONDS = 0.2  # the first poll's wait after the 202
 POLL_BACKOFF = 1.5  # each later wait is this much longer, up to the answer's Retry-After
 # make bench: (in flight, certificates) per run, on one stack and then on cfssl.
 RUNS = ((1, 100), (4, 300), (16, 600))
@@ -63,7 +63,7 @@ gateway keeps HTTP/1.1 connections alive, as API Gateway does, and so does cfssl
 admin creates a signer and waits until it is ISSUED; one P-256 key and CSR per certificate is made
 before any clock starts; N client threads (N = 1, 4, 16 in flight) each POST
 /v1/tenants/{t}/certificates with a device token (password grant, fetched again every 240 s) and poll
-GET .../certificates/{id} on a backoff, as an SDK would: the first poll 100 ms after the 202, each
+GET .../certificates/{id} on a backoff, as an SDK would: the first poll 200 ms after the 202, each
 later wait 1.5 times the one before, never longer than the 409's Retry-After (2 s), until the
 one-time 200. A
 certificate counts once request to delivery completes; any other answer, or none within 60 s, is an

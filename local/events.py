@@ -201,7 +201,7 @@ def sqs_record(
 
 
 def sqs_record_from_message(message: Mapping[str, Any], *, queue_arn: str) -> dict[str, Any]:
-    """The event record of a message as ``ReceiveMessage`` returned it."""
+    """The event record of a message as ``ReceiveMessage`` returned it (parsed by botocore or as wire JSON)."""
     return sqs_record(
         message["Body"],
         queue_arn=queue_arn,
@@ -220,13 +220,38 @@ def _message_attribute(value: Mapping[str, Any]) -> dict[str, Any]:
     converted: dict[str, Any] = {
         "dataType": value["DataType"],
         "stringListValues": list(value.get("StringListValues") or []),
-        "binaryListValues": [base64.b64encode(item).decode() for item in value.get("BinaryListValues") or []],
+        "binaryListValues": [_base64(item) for item in value.get("BinaryListValues") or []],
     }
     if "StringValue" in value:
         converted["stringValue"] = value["StringValue"]
     if "BinaryValue" in value:
-        converted["binaryValue"] = base64.b64encode(value["BinaryValue"]).decode()
+        converted["binaryValue"] = _base64(value["BinaryValue"])
     return converted
+
+
+def _base64(value: bytes | str) -> str:
+    """A blob as Lambda's events carry it: botocore parses blobs to bytes, the wire JSON has them in base64."""
+    return base64.b64encode(value).decode() if isinstance(value, bytes | bytearray) else value
+
+
+def _wire_image(image: Mapping[str, Any] | None) -> dict[str, Any] | None:
+    """Attribute values as the wire (and Lambda's event) carries them: binary values in base64."""
+    if image is None:
+        return None
+    return {name: _wire_value(value) for name, value in image.items()}
+
+
+def _wire_value(value: Mapping[str, Any]) -> dict[str, Any]:
+    ((kind, item),) = value.items()
+    if kind == "B":
+        return {kind: _base64(item)}
+    if kind == "BS":
+        return {kind: [_base64(each) for each in item]}
+    if kind == "M":
+        return {kind: _wire_image(item)}
+    if kind == "L":
+        return {kind: [_wire_value(each) for each in item]}
+    return {kind: item}
 
 
 def attribute_values(item: Mapping[str, Any]) -> dict[str, Any]:
@@ -272,15 +297,15 @@ def stream_record(
 
 
 def stream_record_from_api(record: Mapping[str, Any], *, stream_arn: str) -> dict[str, Any]:
-    """The event record of a record as ``GetRecords`` returned it."""
+    """The event record of a record as ``GetRecords`` returned it (parsed by botocore or as wire JSON)."""
     change = record["dynamodb"]
     created = change.get("ApproximateCreationDateTime")
     return stream_record(
         record["eventName"],
-        keys=change["Keys"],
+        keys=_wire_image(change["Keys"]) or {},
         stream_arn=stream_arn,
-        new_image=change.get("NewImage"),
-        old_image=change.get("OldImage"),
+        new_image=_wire_image(change.get("NewImage")),
+        old_image=_wire_image(change.get("OldImage")),
         sequence_number=change["SequenceNumber"],
         created=created.timestamp() if isinstance(created, datetime) else created,
         view_type=change.get("StreamViewType", "NEW_AND_OLD_IMAGES"),

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import functools
 import io
+import json
 import logging
 import re
 import socket
@@ -346,3 +347,90 @@ class _Raw(io.BytesIO):
         while contents:
             yield contents
             contents = self.read()
+
+
+# The stack's own calls without botocore (the pollers: Lambda's side of AWS).
+
+
+class JsonApi:
+    """A JSON-protocol service of this process's moto, called as botocore sends it and answered in wire JSON.
+
+    The pollers' calls (``receive_message``, ``get_records``, ...: the method names boto3 gives them)
+    go through the same dispatch as every request (``answer``), with the headers botocore sends
+    (X-Amz-Target, the credential scope moto takes the region and account from), but with no
+    signing, no botocore serializer or parser on either side: an answer is the JSON moto wrote, as
+    Lambda's own pollers see the service (blobs in base64, timestamps in epoch seconds). An error
+    answer raises botocore's ``ClientError`` with the code botocore would read.
+    """
+
+    def __init__(self, service: str, *, region: str, endpoint_url: str, access_key: str = "testing") -> None:
+        signing, self._target, self._content_type = _JSON_SERVICES[service]
+        self._url = urlsplit(endpoint_url)
+        self._authorization = (
+            f"AWS4-HMAC-SHA256 Credential={access_key}/20200101/{region}/{signing}/aws4_request, "
+            "SignedHeaders=content-type;host;x-amz-date;x-amz-target, Signature=local"
+        )
+
+    def __getattr__(self, name: str) -> Callable[..., dict[str, Any]]:
+        if name.startswith("_"):
+            raise AttributeError(name)
+        operation = "".join(part.title() for part in name.split("_"))
+        return functools.partial(self.call, operation)
+
+    def call(self, operation: str, **params: Any) -> dict[str, Any]:
+        """``operation`` with ``params`` (its request members): the answer's JSON, or ClientError."""
+        from botocore.exceptions import ClientError
+
+        body = json.dumps(params).encode()
+        environ: dict[str, Any] = {
+            "wsgi.version": (1, 0),
+            "wsgi.url_scheme": self._url.scheme,
+            "wsgi.input": io.BytesIO(body),
+            "wsgi.errors": sys.stderr,
+            "wsgi.multithread": True,
+            "wsgi.multiprocess": False,
+            "wsgi.run_once": False,
+            "REQUEST_METHOD": "POST",
+            "SCRIPT_NAME": "",
+            "PATH_INFO": "/",
+            "QUERY_STRING": "",
+            "REQUEST_URI": "/",
+            "RAW_URI": "/",
+            "REMOTE_ADDR": "127.0.0.1",
+            "REMOTE_PORT": 0,
+            "SERVER_NAME": self._url.hostname or "127.0.0.1",
+            "SERVER_PORT": str(self._url.port or 80),
+            "SERVER_PROTOCOL": "HTTP/1.1",
+            "HTTP_HOST": self._url.netloc,
+            "CONTENT_TYPE": self._content_type,
+            "CONTENT_LENGTH": str(len(body)),
+            "HTTP_X_AMZ_TARGET": f"{self._target}.{operation}",
+            "HTTP_X_AMZ_DATE": "20200101T000000Z",
+            "HTTP_AUTHORIZATION": self._authorization,
+        }
+        route = routes().route(environ)
+        if route is None:
+            raise RuntimeError(f"moto has no single handler for {self._target}.{operation}")
+        status, headers, raw = answer(route, environ)
+        document = json.loads(raw) if raw.strip() else {}
+        code = int(status.split(" ", 1)[0])
+        if code < 300:
+            return dict(document)
+        error = (
+            dict(headers).get("x-amzn-query-error", "").split(";")[0]
+            or str(document.get("__type", "") or dict(headers).get("X-Amzn-Errortype", "")).split("#")[-1]
+        )
+        message = document.get("message") or document.get("Message") or ""
+        response: Any = {
+            "Error": {"Code": error, "Message": message},
+            "ResponseMetadata": {"HTTPStatusCode": code},
+        }
+        raise ClientError(response, operation)
+
+
+# service: (signing name, X-Amz-Target prefix, content type), as botocore's models give them
+_JSON_SERVICES = {
+    "sqs": ("sqs", "AmazonSQS", "application/x-amz-json-1.0"),
+    "dynamodbstreams": ("dynamodb", "DynamoDBStreams_20120810", "application/x-amz-json-1.0"),
+    "dynamodb": ("dynamodb", "DynamoDB_20120810", "application/x-amz-json-1.0"),
+}

@@ -1,15 +1,19 @@
 """``make run``: the whole service locally: moto server, the template's resources, functions, gateway and pollers.
 
-Start order: a moto server (``ASTCA_MOTO_PORT``, default 4566) that every boto3 client reaches
-through ``AWS_ENDPOINT_URL``; the template's tables, queues, secrets and KMS keys provisioned on it;
-with ``ASTCA_STATE_DIR`` the previous run's items and keys restored (``local.state``); the functions
-(``local.processes``: each function in worker processes of its own, with only its own environment,
-as Lambda runs it); the custom resources, whose functions run there too (the CA hierarchy's
-bootstrap, as at deploy time, whose worker is then stopped: nothing calls it again); then the components that ``COMPONENTS`` builds (the gateway on
+Start order: a moto server (``ASTCA_MOTO_PORT``, default 4566; ``local.moto_server``: moto's
+handlers on kept-alive connections) that every boto3 client reaches through ``AWS_ENDPOINT_URL``;
+the template's tables, queues, secrets and KMS keys provisioned on it (moto patched to behave and
+cost as AWS does: ``local.moto_dynamodb``, ``local.moto_sqs``, ``local.moto_kms``,
+``local.moto_speed``); with ``ASTCA_STATE_DIR`` the previous run's items and keys restored
+(``local.state``); the functions (``local.processes``: each function in worker processes of its
+own, with only its own environment, as Lambda runs it); the custom resources, whose functions run
+there too (the CA hierarchy's bootstrap, as at deploy time; its worker is then stopped, as nothing
+calls it again); then the components that ``COMPONENTS`` builds (the gateway on
 ``ASTCA_HOST``:``ASTCA_PORT``, default 127.0.0.1:3000, its HTTPS listener on ``ASTCA_TLS_PORT``,
-default 3443, and one poller per SQS or DynamoDB event source). One worker of every API function is
-started in the background meanwhile (its cold start), other workers on first use. Ctrl-C or SIGTERM stops the components in
-reverse order (the workers killed, the state saved, moto last) and exits 0.
+default 3443, and one poller per SQS or DynamoDB event source, which call moto in this process as
+wire JSON: ``local.moto_server.JsonApi``). One worker of every API function is started in the
+background meanwhile (its cold start), other workers on first use. Ctrl-C or SIGTERM stops the
+components in reverse order (the workers killed, the state saved, moto last) and exits 0.
 
 The stack process imports no function and no part of the layer: it is the AWS side. A function's
 environment is the template's Globals and its own Variables, resolved against what was provisioned,
@@ -52,8 +56,8 @@ from local.components import Component
 from local.custom_resources import custom_resource_ids, provision_custom_resources
 from local.docs import docs_pages, generated_document
 from local.gateway import Gateway, GatewayServer, HttpRequest
+from local.moto_server import JsonApi, in_process
 from local.moto_server import MotoServer as MotoServer  # noqa: PLC0414 - re-exported: bench.cold_start starts one
-from local.moto_server import in_process
 from local.processes import DEFAULT_CONCURRENCY, ProcessFunctions
 from local.resources import LocalResources, Provisioner
 from local.routes import RouteTable
@@ -157,6 +161,14 @@ class StackContext:
         """A boto3 client of the moto server that calls it in this process (``local.moto_server.in_process``)."""
         return in_process(boto3.client(service, region_name=self.resources.region))  # type: ignore[call-overload]
 
+    def json_api(self, service: str) -> Any:
+        """The moto server's JSON API of ``service``, called in this process as wire JSON (``JsonApi``).
+
+        boto3 method names, answers as Lambda's pollers see them: what the pollers use (no botocore
+        serializing, signing and parsing every record of every stream read, on both sides).
+        """
+        return JsonApi(service, region=self.resources.region, endpoint_url=self.config.endpoint_url)
+
 
 ComponentFactory = Callable[[StackContext], Sequence[Component]]
 
@@ -188,8 +200,8 @@ def gateway(context: StackContext) -> list[Component]:
 
 
 def pollers(context: StackContext) -> list[Component]:
-    """One poller per SQS and DynamoDB stream event source of the template."""
-    sqs, streams = context.client("sqs"), context.client("dynamodbstreams")
+    """One poller per SQS and DynamoDB stream event source of the template, calling moto without botocore."""
+    sqs, streams = context.json_api("sqs"), context.json_api("dynamodbstreams")
     resources = context.resources
     components: list[Component] = []
     for function in context.functions:
@@ -235,11 +247,6 @@ def identity_provider(context: StackContext) -> list[Component]:
     port = context.config.idp_port
     return [] if port is None else [DevIdentityProvider(host=context.config.host, port=port)]
 
-
-# The stack process is many threads answering requests (moto, the gateway, the pollers) that each
-# need the GIL for a moment: with CPython's default 5 ms switch interval a request waited up to that
-# long, several times over, behind a busy thread (the relay's SendMessage took 10-25 ms).
-SWITCH_INTERVAL_SECONDS = 0.0005
 
 # The stack's components, in start order.
 COMPONENTS: list[ComponentFactory] = [identity_provider, gateway, pollers]
@@ -381,7 +388,6 @@ def _token_hint(config: StackConfig) -> list[str]:
 def main() -> int:
     """Run the stack until Ctrl-C or SIGTERM."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    sys.setswitchinterval(SWITCH_INTERVAL_SECONDS)
     for noisy in ("werkzeug", "botocore", "urllib3"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
     started_at = time.perf_counter()

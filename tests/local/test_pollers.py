@@ -11,8 +11,10 @@ from typing import Any
 
 import boto3
 import pytest
+from botocore.exceptions import ClientError
 
 from local.events import attribute_values
+from local.moto_server import JsonApi
 from local.resources import LocalResources
 from local.sqs_poller import SqsPoller
 from local.stream_poller import StreamPoller
@@ -326,3 +328,71 @@ def test_a_stream_read_again_soon_while_the_table_is_written_and_at_the_base_rat
     assert poller.idle_pause() == poller.active_seconds
     assert not poller.poll_once()  # nothing at all
     assert poller.idle_pause() == poller.idle_seconds == 0.25
+
+
+class RecordingFunction(FakeFunction):
+    """A FakeFunction that keeps every event it got."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.events: list[dict[str, Any]] = []
+
+    def invoke(self, event: dict[str, Any]) -> Any:
+        self.events.append(json.loads(json.dumps(event)))  # as the worker gets it: JSON
+        return super().invoke(event)
+
+
+def json_api(service: str) -> JsonApi:
+    return JsonApi(service, region="eu-central-1", endpoint_url="http://127.0.0.1:4566")
+
+
+def test_stream_records_read_as_wire_json_are_the_records_botocore_reads(aws: LocalResources) -> None:
+    boto3.client("dynamodb").put_item(
+        TableName="astca-Table",
+        Item=attribute_values(
+            {"PK": "OUTBOX#WIRE", "SK": "OUTBOX", "blob": b"\x00\xff", "n": 5, "l": [b"x"]}
+        ),
+    )
+    via_botocore, via_json = RecordingFunction(), RecordingFunction()
+
+    stream_poller(aws, via_botocore).poll_once()
+    wire = stream_poller(aws, via_json)
+    wire.streams, wire.sqs = json_api("dynamodbstreams"), json_api("sqs")  # type: ignore[assignment]
+    wire.poll_once()
+
+    assert via_json.events == via_botocore.events
+    (record,) = [
+        r for e in via_json.events for r in e["Records"] if r["dynamodb"]["Keys"]["PK"]["S"] == "OUTBOX#WIRE"
+    ]
+    assert record["dynamodb"]["NewImage"]["blob"] == {"B": "AP8="}  # base64, as in Lambda's event
+    assert record["dynamodb"]["NewImage"]["l"] == {"L": [{"B": "eA=="}]}
+
+
+def test_sqs_messages_received_as_wire_json_make_lambdas_records(aws: LocalResources) -> None:
+    boto3.client("sqs").send_message(
+        QueueUrl=aws.queues["CertificateRequestsQueue"],
+        MessageBody="wire",
+        MessageAttributes={
+            "routingKey": {"DataType": "String", "StringValue": "certificate.requested"},
+            "blob": {"DataType": "Binary", "BinaryValue": b"\x01\x02"},
+        },
+    )
+    function = RecordingFunction()
+    poller = sqs_poller(aws, function)
+    poller.sqs = json_api("sqs")  # type: ignore[assignment]
+
+    poller.poll_once()
+
+    (record,) = function.events[0]["Records"]
+    assert record["body"] == "wire"
+    assert record["messageAttributes"]["blob"]["binaryValue"] == "AQI="
+    assert record["messageAttributes"]["routingKey"]["stringValue"] == "certificate.requested"
+    assert record["attributes"]["ApproximateReceiveCount"] == "1"
+    assert waiting(aws, "CertificateRequestsQueue") == []  # deleted through the JSON API
+
+
+def test_an_error_answer_of_the_json_api_is_botocores_client_error(aws: LocalResources) -> None:
+    with pytest.raises(ClientError) as missing:
+        json_api("sqs").get_queue_url(QueueName="no-such-queue")
+
+    assert missing.value.response["Error"]["Code"] == "AWS.SimpleQueueService.NonExistentQueue"
