@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -170,15 +171,7 @@ def test_stream_records_every_reader_has_passed_are_released(
     aws: LocalResources, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(moto_dynamodb, "STREAM_RETENTION_SECONDS", 0.0)
-    client, streams = boto3.client("dynamodb"), boto3.client("dynamodbstreams")
-    name = aws.tables["Table"]
-    arn = client.describe_table(TableName=name)["Table"]["LatestStreamArn"]
-    (shard,) = streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"]
-
-    def iterator() -> str:
-        return streams.get_shard_iterator(
-            StreamArn=arn, ShardId=shard["ShardId"], ShardIteratorType="TRIM_HORIZON"
-        )["ShardIterator"]
+    client, streams, name, iterator = _stream(aws)
 
     def keys(records: list[Any]) -> list[str]:
         return [record["dynamodb"]["Keys"]["SK"]["S"] for record in records]
@@ -196,6 +189,23 @@ def test_stream_records_every_reader_has_passed_are_released(
     assert keys(streams.get_records(ShardIterator=slow_read["NextShardIterator"])["Records"]) == ["TWO"]
 
 
+def _stream(aws: LocalResources) -> tuple[Any, Any, str, Callable[[], str]]:
+    """Clients, the table's name, and a maker of TRIM_HORIZON iterators of its one shard."""
+    client, streams = boto3.client("dynamodb"), boto3.client("dynamodbstreams")
+    name = aws.tables["Table"]
+    arn = client.describe_table(TableName=name)["Table"]["LatestStreamArn"]
+    (shard,) = streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"]
+
+    def iterator() -> str:
+        return str(
+            streams.get_shard_iterator(
+                StreamArn=arn, ShardId=shard["ShardId"], ShardIteratorType="TRIM_HORIZON"
+            )["ShardIterator"]
+        )
+
+    return client, streams, name, iterator
+
+
 def _plain_table(client: Any) -> str:
     client.create_table(
         TableName="plain",
@@ -210,15 +220,7 @@ def test_an_iterator_past_its_lifetime_is_dropped_and_no_longer_holds_records_ba
     aws: LocalResources, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(moto_dynamodb, "STREAM_RETENTION_SECONDS", 0.0)
-    client, streams = boto3.client("dynamodb"), boto3.client("dynamodbstreams")
-    name = aws.tables["Table"]
-    arn = client.describe_table(TableName=name)["Table"]["LatestStreamArn"]
-    (shard,) = streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"]
-
-    def iterator() -> str:
-        return streams.get_shard_iterator(
-            StreamArn=arn, ShardId=shard["ShardId"], ShardIteratorType="TRIM_HORIZON"
-        )["ShardIterator"]
+    client, streams, name, iterator = _stream(aws)
 
     client.put_item(TableName=name, Item={"PK": {"S": "K"}, "SK": {"S": "OLD"}})
     idle = iterator()  # never read: it holds every record back while it lives

@@ -12,6 +12,8 @@ from typing import Any
 import jwt
 import pytest
 from cryptography.hazmat.primitives import serialization
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from astca import catalog
 from astca.catalog import CaError
@@ -227,3 +229,22 @@ def test_an_oversized_bearer_token_is_refused() -> None:
 def test_details_quote_at_most_200_characters_of_the_token(idp: FakeIdp) -> None:
     detail = rejected(idp, mint(KEY, iss="https://evil.example/realms/" + "x" * 5000))
     assert len(detail) < 300
+
+
+@given(
+    claims=st.dictionaries(
+        st.sampled_from(["sub", "azp", "scope", "email", "realm_access"]), st.text(max_size=20)
+    )
+)
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+def test_claims_changed_after_signing_are_refused_whatever_they_say(
+    idp: FakeIdp, claims: dict[str, Any]
+) -> None:
+    """The claims are decoded once and the signature checked over exactly the bytes they came from."""
+    header, payload, signature = mint(KEY).split(".")
+    original = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+    forged = base64.urlsafe_b64encode(json.dumps({**original, **claims, "sub": "admin"}).encode()).rstrip(
+        b"="
+    )
+
+    assert "signature does not match" in rejected(idp, f"{header}.{forged.decode()}.{signature}")
