@@ -385,9 +385,12 @@ def _bearer_token_sent(event: dict[str, Any]) -> bool:
 def _read_body(event: dict[str, Any]) -> tuple[dict[str, Any], tuple[str, dict[str, Any]] | None]:
     """The event as Powertools should see it (text body, ``application/json``) and the body parsed; 4005 if not JSON."""
     body = event.get("body")
-    if not body:
-        return event, None
     headers = request_headers(event)
+    if not body:
+        if "content-type" not in headers:
+            return event, None
+        # No body has no media type: Powertools would refuse any but JSON with an unhandled exception.
+        return {**event, "headers": {k: v for k, v in headers.items() if k.lower() != "content-type"}}, None
     _check_media_type(str(headers.get("content-type", JSON)))
     text = _text(body, encoded=bool(event.get("isBase64Encoded")))
     parsed = (text, _parse_object(text))
