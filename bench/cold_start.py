@@ -535,6 +535,13 @@ class Scene:
             self.probe("health", "GET", "/v1/health", 200),
             self.probe("whoami", "GET", "/v1/tenants/{tenant}/whoami", 200, user="device"),
             self.probe("get_ca_chain", "GET", "/v1/tenants/{tenant}/ca", 200),
+            self.probe(
+                "get_ca_certificate",
+                "GET",
+                "/v1/tenants/{tenant}/ca/certificates/{name}",
+                200,
+                params={"name": "anchor"},
+            ),
             self.probe("get_session_jwks", "GET", "/v1/session-encryption/jwks", 200),
         ]
 

@@ -35,6 +35,9 @@ if TYPE_CHECKING:
     from mypy_boto3_sqs import SQSClient
 
 NAME_PREFIX = "astca"
+# The template falls back to the API's execute-api URL for CaUrl, which does not exist locally: certificates
+# name make run's plain HTTP listener instead (make run sets it from ASTCA_HOST and ASTCA_PORT).
+LOCAL_PARAMETERS = {"CaUrl": "http://127.0.0.1:3000"}
 TABLE, QUEUE, SECRET, KEY, ALIAS = (
     "AWS::DynamoDB::Table",
     "AWS::SQS::Queue",
@@ -154,7 +157,8 @@ class Provisioner:
     ) -> LocalResources:
         """Create every table, queue, secret, KMS key and alias of ``template``; resolve the functions' env.
 
-        ``parameters`` override the template parameters' defaults, as ``--parameter-overrides`` does.
+        ``parameters`` override the template parameters' defaults, as ``--parameter-overrides`` does,
+        over ``LOCAL_PARAMETERS`` (what has no local counterpart to fall back to).
         With ``custom_resources`` each custom resource then runs its function on a Create event
         (``local.custom_resources``), as CloudFormation would: ``make run`` asks for them; tests, which
         provision for every test, ask only where they need them (the ``ca`` fixture).
@@ -169,7 +173,11 @@ class Provisioner:
         wanted = template.resources_of_type(*creators)
         physical: dict[str, Physical] = {}
         resolver = Resolver(
-            template, physical, region=self.region, account_id=self.account_id, parameters=parameters
+            template,
+            physical,
+            region=self.region,
+            account_id=self.account_id,
+            parameters=(parameters := {**LOCAL_PARAMETERS, **(parameters or {})}),
         )
         for logical_id in _dependency_order(wanted):
             properties = resolver.resolve(wanted[logical_id])

@@ -97,7 +97,8 @@ class StackConfig:
         keeps the state between restarts (``local.state``). With ASTCA_OIDC_BASE_URL set the
         functions use that identity provider; without it the stack starts the development IdP and
         points the functions at it. The HTTPS listener plays the API's mutual-TLS domain
-        (MtlsDomainName) and its URL is the service's (ServiceUrl, the iss of SDK configs).
+        (MtlsDomainName) and its URL is the service's (ServiceUrl, the iss of SDK configs); the
+        plain HTTP listener's URL is the one certificates name (CaUrl: AIA and device URIs).
 
         Every other ASTCA_ variable that the template sets from a parameter (``!Ref CaKeySpec``)
         overrides that parameter; the remaining ASTCA_ and POWERTOOLS_ variables go to every
@@ -107,12 +108,15 @@ class StackConfig:
         host = environ.pop("ASTCA_HOST", cls.host)
         idp_port = int(environ.pop("ASTCA_IDP_PORT", "8081"))
         tls_port = int(environ.pop("ASTCA_TLS_PORT", cls.tls_port))
+        port = int(environ.pop("ASTCA_PORT", cls.port))
         oidc_base_url = environ.pop("ASTCA_OIDC_BASE_URL", "")
         state_dir = environ.pop("ASTCA_STATE_DIR", "")
         parameters: dict[str, Any] = {
             "OidcBaseUrl": oidc_base_url or f"http://{host}:{idp_port}",
             "MtlsDomainName": "localhost",
             "ServiceUrl": f"https://{host}:{tls_port}",
+            # What certificates point relying parties at (AIA): the plain HTTP listener, as AIA is.
+            "CaUrl": f"http://{host}:{port}",
         }
         for name, parameter_names in sorted(template.parameter_variables().items()):
             if name in environ:
@@ -120,7 +124,7 @@ class StackConfig:
                 parameters.update(dict.fromkeys(sorted(parameter_names), value))
         return cls(
             host=host,
-            port=int(environ.pop("ASTCA_PORT", cls.port)),
+            port=port,
             tls_port=tls_port,
             moto_port=int(environ.pop("ASTCA_MOTO_PORT", cls.moto_port)),
             idp_port=None if oidc_base_url else idp_port,
@@ -178,12 +182,17 @@ CA_CHAIN_PATH = "/v1/tenants/local/ca"
 
 
 def ca_certificates(api: Gateway) -> str:
-    """The root and issuer certificates (PEM), asked of the API as a client would (the stack imports no layer)."""
+    """The platform root and issuer certificates (PEM), asked of the API as a client would (the stack imports no layer).
+
+    A tenant without signers has the issuer alone above it on the platform path; a device presents its
+    delivered chain (its signer, its tenant anchor's cross-certificate, the issuer), as it would to
+    API Gateway's mutual-TLS domain, whose trust store holds the same two certificates.
+    """
     answer = api.handle(HttpRequest("GET", CA_CHAIN_PATH))
     if answer.status != 200:
         raise RuntimeError(f"GET {CA_CHAIN_PATH} answered {answer.status}: {answer.body[:300]!r}")
-    chain = json.loads(answer.body)
-    return str(chain["root"]) + str(chain["issuer"])
+    platform = json.loads(answer.body)["platform"]
+    return str(platform["anchor"]) + "".join(str(pem) for pem in platform["chain"])
 
 
 def gateway(context: StackContext) -> list[Component]:

@@ -51,6 +51,7 @@ from astca.services.hierarchy import ca_store, hierarchy_service  # noqa: E402
 from astca.services.sdk_configs import sdk_config_service  # noqa: E402
 from astca.services.signer_issuance import signer_issuance  # noqa: E402
 from astca.services.signers import signer_service  # noqa: E402
+from astca.services.trust import trust_material  # noqa: E402
 from astca.storage.dynamo import Table  # noqa: E402
 from local import dev_idp, functions  # noqa: E402
 from local.custom_resources import provision_custom_resources  # noqa: E402
@@ -175,6 +176,7 @@ def _fresh_ca_hierarchy() -> None:
         signer_service,
         active_signers,
         hierarchy_service,
+        trust_material,
     ):
         factory.cache_clear()
 

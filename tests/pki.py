@@ -19,7 +19,9 @@ def openssl_verify(
     (folder / "root.pem").write_text(root)
     (folder / "chain.pem").write_text("".join(chain))
     (folder / "leaf.pem").write_text(leaf)
-    command = ["openssl", "verify", "-x509_strict", "-CAfile", "root.pem", "-untrusted", "chain.pem"]
+    command = ["openssl", "verify", "-x509_strict", "-CAfile", "root.pem"]
+    if chain:
+        command += ["-untrusted", "chain.pem"]
     if purpose:
         command += ["-purpose", purpose]
     verified = subprocess.run([*command, "leaf.pem"], cwd=folder, capture_output=True, text=True, check=False)

@@ -54,7 +54,8 @@ def test_the_operators_ca_key_spec_makes_the_root_and_issuer(configured: Configu
     for alias in ("alias/astca/root", "alias/astca/issuer"):
         assert kms.describe_key(KeyId=alias)["KeyMetadata"]["KeySpec"] == "ECC_NIST_P384"
     chain = configured.running.call("GET", f"/v1/tenants/{new_tenant()}/ca").json()
-    assert (curve(chain["root"]), curve(chain["issuer"])) == ("secp384r1", "secp384r1")
+    platform = chain["platform"]
+    assert (curve(platform["anchor"]), curve(platform["chain"][-1])) == ("secp384r1", "secp384r1")
 
 
 def test_the_operators_signer_key_spec_makes_the_signers(configured: ConfiguredStack) -> None:

@@ -44,7 +44,9 @@ def enrolled_device(stack: RunningStack, directory: Path) -> tuple[Path, Path, s
     body = wait_for(delivered, seconds=DELIVERY_SECONDS, what="the certificate")
     directory.mkdir(parents=True, exist_ok=True)
     certificate_file, key_file = directory / "device.pem", directory / "device.key"
-    certificate_file.write_text(body["certificate"] + body["chain"][0])  # the certificate, then its signer
+    # The certificate, then its delivered chain (signer, cross-certified anchor, issuer), as a device
+    # presents it to the mutual-TLS domain, whose trust store holds the platform root and issuer.
+    certificate_file.write_text(body["certificate"] + "".join(body["chain"]))
     key_file.write_bytes(
         key.private_bytes(
             serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()

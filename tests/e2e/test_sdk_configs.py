@@ -34,11 +34,11 @@ def test_an_admin_gets_a_config_that_verifies_against_the_tenants_root(
     answer = stack.call("POST", path, token=admin, body=config)
 
     assert answer.status == 201, answer.body
-    root = stack.call("GET", f"/v1/tenants/{tenant}/ca").json()["root"]
+    root = stack.call("GET", f"/v1/tenants/{tenant}/ca").json()["anchor"]
     verified = verify_sdk_config(
         answer.json()["sdkConfig"],
         root_pem=root,
-        algorithm="RS256",
+        algorithm="ES256",
         tenant=tenant,
         issuer=stack.tls_base_url,  # the stack's service URL, whatever Host the request named
         folder=tmp_path,

@@ -57,8 +57,10 @@ def test_a_signer_is_created_issued_chained_and_revoked(stack: RunningStack, tmp
 
     signer = issued(stack, tenant, admin)
     chain = stack.call("GET", f"/v1/tenants/{tenant}/ca").json()
-    assert chain["signers"] == [signer["certificate"]]
-    openssl_verify(tmp_path, root=chain["root"], chain=[chain["issuer"]], leaf=signer["certificate"])
+    assert chain["signers"] == chain["chain"] == [signer["certificate"]]
+    openssl_verify(tmp_path, root=chain["anchor"], chain=[], leaf=signer["certificate"])
+    platform = chain["platform"]
+    openssl_verify(tmp_path, root=platform["anchor"], chain=platform["chain"], leaf=signer["certificate"])
 
     revoked = stack.call("POST", f"/v1/tenants/{tenant}/signers/{signer['id']}/revoke", token=admin, body={})
     assert (revoked.status, revoked.json()["state"]) == (200, "REVOKED")

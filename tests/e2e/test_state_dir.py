@@ -58,4 +58,6 @@ def test_the_ca_and_a_signer_survive_a_restart_and_the_signer_still_signs(tmp_pa
     assert (current["id"], current["certificate"]) == (signer["id"], signer["certificate"])
     assert certificate["chain"][0] == signer["certificate"]
     # the restored signer key signed it: it verifies up to the root of the first run
-    openssl_verify(tmp_path, root=before["root"], chain=certificate["chain"], leaf=certificate["certificate"])
+    openssl_verify(
+        tmp_path, root=before["anchor"], chain=certificate["chain"], leaf=certificate["certificate"]
+    )

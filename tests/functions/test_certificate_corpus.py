@@ -9,6 +9,7 @@ from types import ModuleType
 
 import pytest
 from cryptography import x509
+from cryptography.x509.verification import PolicyBuilder, Store
 
 from astca.domain.profiles import KeyKind
 from astca.issuance.lint import pkilint_lint
@@ -58,6 +59,16 @@ def test_every_corpus_entry_gets_its_answer_and_every_accepted_one_a_valid_certi
         delivered = fetch(load_function, token, certificate_id)
         assert delivered.status == 200, (name, delivered.body)
         pkilint_lint(x509.load_pem_x509_certificate(delivered.body["certificate"].encode()))
-        openssl_verify(
-            tmp_path, root=chain["root"], chain=delivered.body["chain"], leaf=delivered.body["certificate"]
-        )
+        leaf = x509.load_pem_x509_certificate(delivered.body["certificate"].encode())
+        for anchor in (chain["anchor"], chain["platform"]["anchor"]):
+            openssl_verify(
+                tmp_path, root=anchor, chain=delivered.body["chain"], leaf=delivered.body["certificate"]
+            )
+            # cryptography's own path validator, as a Python relying party runs it (it requires a SAN).
+            verifier = (
+                PolicyBuilder()
+                .store(Store([x509.load_pem_x509_certificate(anchor.encode())]))
+                .build_client_verifier()
+            )
+            intermediates = [x509.load_pem_x509_certificate(pem.encode()) for pem in delivered.body["chain"]]
+            assert verifier.verify(leaf, intermediates).chain[0] == leaf, name

@@ -25,6 +25,7 @@ from tests.functions.flows import (
     request_certificate,
 )
 from tests.functions.http import call
+from tests.pki import openssl_verify
 
 Load = Callable[[str], ModuleType]
 
@@ -34,7 +35,7 @@ def signer(ca: LocalResources, load_function: Load, token: Callable[..., str]) -
     return issued_signer(load_function, token, ca)
 
 
-def test_a_device_gets_its_certificate_once_and_it_chains_to_the_root(
+def test_a_device_gets_its_certificate_once_and_it_chains_to_its_anchors(
     signer: dict[str, object],
     ca: LocalResources,
     load_function: Load,
@@ -67,9 +68,15 @@ def test_a_device_gets_its_certificate_once_and_it_chains_to_the_root(
     chain = call(
         load_function("get_ca_chain"), "GET", "/v1/tenants/{tenant}/ca", params={"tenant": "acme"}
     ).body
-    (tmp_path / "root.pem").write_text(chain["root"])
-    (tmp_path / "chain.pem").write_text("".join(delivered.body["chain"]))
-    (tmp_path / "device.pem").write_text(delivered.body["certificate"])
+    # The chain a device presents reaches its tenant's anchor and the platform root alike.
+    for anchor in (chain["anchor"], chain["platform"]["anchor"]):
+        openssl_verify(
+            tmp_path,
+            root=anchor,
+            chain=delivered.body["chain"],
+            leaf=delivered.body["certificate"],
+            purpose="sslclient",
+        )
 
 
 def test_fifty_concurrent_fetches_deliver_exactly_once(

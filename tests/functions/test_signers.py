@@ -129,8 +129,13 @@ def test_an_admin_creates_a_signer_that_the_worker_issues(api: Api, tmp_path: Pa
     assert current.status == 200
     assert current.body["state"] == "ISSUED"
     chain = api.chain().body
-    assert chain["signers"] == [current.body["certificate"]]
-    openssl_verify(tmp_path, root=chain["root"], chain=[chain["issuer"]], leaf=current.body["certificate"])
+    assert chain["signers"] == chain["chain"] == [current.body["certificate"]]
+    # The tenant's own anchor issued it, and the platform root reaches it through the cross-certificate.
+    openssl_verify(tmp_path, root=chain["anchor"], chain=[], leaf=current.body["certificate"])
+    platform = chain["platform"]
+    openssl_verify(
+        tmp_path, root=platform["anchor"], chain=platform["chain"], leaf=current.body["certificate"]
+    )
     (tmp_path / "signer.pem").write_text(current.body["certificate"])
     text = subprocess.run(
         ["openssl", "x509", "-noout", "-text", "-in", "signer.pem"],

@@ -22,6 +22,8 @@ from pydantic import (
     field_validator,
 )
 
+from astca.domain.locations import CaLocations
+
 PREFIX = "ASTCA_"
 
 
@@ -122,8 +124,17 @@ class Settings(BaseModel):
         description="KMS key spec of CA keys the bootstrap creates (existing keys stay)",
     )
     signer_key_spec: CaKeySpec = Field(
-        default="RSA_2048",
-        description="KMS key spec of tenant signer keys: RSA_2048 by default, whose KMS signatures cost a fifth of ECC's",
+        default="ECC_NIST_P256",
+        description="KMS key spec of tenant signer keys: ECC_NIST_P256 by default, an all-EC chain of uniform "
+        "strength; RSA_2048, whose KMS signatures cost a fifth of ECC's, is the cost option",
+    )
+    ca_url: str | None = Field(
+        default=None,
+        pattern=r"^https?://[^/?#@\s]+(/[^?#\s]*[^/?#\s])?$",
+        max_length=256,
+        description="Public base URL, no trailing slash, that certificates point relying parties at "
+        "(AIA caIssuers) and that names devices (subjectAltName URI); astca.domain.locations. "
+        "Needed by the workers that sign",
     )
 
     # SDK configs
@@ -199,6 +210,15 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
             for error in exc.errors()
         )
         raise ConfigurationError(f"invalid astca configuration: {problems}") from None
+
+
+def ca_locations(settings: Settings) -> CaLocations:
+    """The URLs the signing workers write into certificates (ConfigurationError while ASTCA_CA_URL is unset)."""
+    if settings.ca_url is None:
+        raise ConfigurationError(
+            f"invalid astca configuration: {PREFIX}CA_URL must be set where certificates are signed"
+        )
+    return CaLocations(settings.ca_url)
 
 
 @cache

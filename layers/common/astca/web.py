@@ -74,6 +74,7 @@ __all__ = [
     "Principal",
     "Query",
     "Response",
+    "binary_response",
     "create_app",
     "documented",
     "json_response",
@@ -226,11 +227,29 @@ def json_response(
     )
 
 
-def documented(status: int, description: str, model: type[BaseModel] | None = None) -> dict[int, Any]:
-    """An OpenAPI ``responses`` entry for ``status``, with ``model`` as its JSON body."""
+def binary_response(
+    body: bytes, *, content_type: str, headers: Mapping[str, str] | None = None
+) -> Response[str]:
+    """A 200 answer of raw bytes: base64 and flagged so (Powertools' response validation would decode bytes as UTF-8)."""
+    response: Response[str] = Response(
+        status_code=200,
+        content_type=content_type,
+        body=base64.b64encode(body).decode("ascii"),
+        headers=dict(headers or {}),
+    )
+    response.base64_encoded = True
+    return response
+
+
+def documented(
+    status: int, description: str, model: type[BaseModel] | None = None, *, binary: str | None = None
+) -> dict[int, Any]:
+    """An OpenAPI ``responses`` entry for ``status``, with ``model`` as its JSON body or a ``binary`` media type's bytes."""
     entry: dict[str, Any] = {"description": description}
     if model is not None:
         entry["content"] = {"application/json": {"model": model}}
+    elif binary is not None:
+        entry["content"] = {binary: {"schema": {"type": "string", "format": "binary"}}}
     return {status: entry}
 
 

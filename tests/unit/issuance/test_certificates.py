@@ -152,12 +152,13 @@ def test_the_root_is_a_self_signed_ca_without_a_path_length(chain: Chain) -> Non
     root.verify_directly_issued_by(root)
 
 
-def test_the_issuer_ca_is_signed_by_the_root_with_path_length_one(chain: Chain) -> None:
+def test_the_issuer_ca_is_signed_by_the_root_with_path_length_two(chain: Chain) -> None:
+    # Two CAs follow it on the platform path: a cross-certified tenant anchor, then a signer CA.
     issuer = chain.issuer
 
     assert issuer.subject.rfc4514_string() == "CN=astca Issuer CA,O=astca"
     assert issuer.issuer == chain.root.subject
-    assert extension(issuer, x509.BasicConstraints).value.path_length == 1
+    assert extension(issuer, x509.BasicConstraints).value.path_length == 2
     assert extension(issuer, x509.KeyUsage).value.key_cert_sign
     assert aki(issuer) == ski(chain.root)
     assert issuer.public_key() == chain.issuer_signer.public_key()

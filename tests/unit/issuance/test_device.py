@@ -24,6 +24,7 @@ from hypothesis import strategies as st
 
 from astca import clock
 from astca.domain.errors import Invalid, PreconditionFailed
+from astca.domain.locations import CaLocations
 from astca.domain.names import is_subject_text
 from astca.domain.profiles import (
     AST_DEVICE,
@@ -45,6 +46,7 @@ from astca.storage.dynamo import Table
 from local.resources import LocalResources
 
 SIGNER_ID = "01KAX3Z6F8Q9W2M4N7P5R3T1V1"
+LOCATIONS = CaLocations("https://ca.example.com")
 IDENTITY = DeviceIdentity(tenant="acme", client_id="device-client", user_id="5f0c9a1e-user")
 SIGNER_KEY_SPECS = ("RSA_2048", "ECC_NIST_P256")
 ENDPOINT_PROFILES = [profile for profile in PROFILES.values() if profile.endpoints]
@@ -117,9 +119,11 @@ def issue(
         identity=identity,
         public_key=public_key or ec.generate_private_key(ec.SECP256R1()).public_key(),
         signer_certificate=signer_ca.certificate,
+        signer_id=SIGNER_ID,
         signer=signer_ca.signer,
         serial=serial or new_serial(),
         not_before=not_before or clock.utcnow() - profile.backdate,
+        locations=LOCATIONS,
         lint=lint,
     )
 
@@ -201,6 +205,22 @@ def test_the_certificate_says_what_the_profile_and_identity_say(signer_ca: Signe
         (ExtensionOID.EXTENDED_KEY_USAGE, False),
         (ExtensionOID.SUBJECT_KEY_IDENTIFIER, False),
         (ExtensionOID.AUTHORITY_KEY_IDENTIFIER, False),
+        (ExtensionOID.SUBJECT_ALTERNATIVE_NAME, False),
+        (ExtensionOID.AUTHORITY_INFORMATION_ACCESS, False),
+    ]
+    assert list(extensions.get_extension_for_class(x509.SubjectAlternativeName).value) == [
+        x509.UniformResourceIdentifier(
+            "https://ca.example.com/v1/tenants/acme/devices/device-client/5f0c9a1e-user"
+        )
+    ]
+    access = list(extensions.get_extension_for_class(x509.AuthorityInformationAccess).value)
+    assert [(a.access_method, a.access_location) for a in access] == [
+        (
+            x509.oid.AuthorityInformationAccessOID.CA_ISSUERS,
+            x509.UniformResourceIdentifier(
+                f"https://ca.example.com/v1/tenants/acme/ca/certificates/{SIGNER_ID}"
+            ),
+        )
     ]
     assert extensions.get_extension_for_class(x509.BasicConstraints).value.ca is False
     usage = extensions.get_extension_for_class(x509.KeyUsage).value
@@ -266,8 +286,10 @@ def test_the_builder_is_a_function_of_its_inputs(signer_ca: SignerCa) -> None:
         identity=IDENTITY,
         public_key=key,
         signer_certificate=signer_ca.certificate,
+        signer_id=SIGNER_ID,
         serial=new_serial(),
         not_before=datetime(2026, 5, 1, 14, 0, 0, 999999, tzinfo=timezone(timedelta(hours=2))),
+        locations=LOCATIONS,
     )
 
     drafts = [build().sign(local, hashes.SHA256()) for _ in (1, 2)]
@@ -402,8 +424,10 @@ def test_any_subject_text_is_carried_exactly_and_lints_clean(
         identity=DeviceIdentity(tenant, client_id, user_id),
         public_key=ec.generate_private_key(ec.SECP256R1()).public_key(),
         signer_certificate=certificate,
+        signer_id=SIGNER_ID,
         serial=new_serial(),
         not_before=clock.utcnow(),
+        locations=LOCATIONS,
     )
 
     draft = x509.load_der_x509_certificate(

@@ -21,6 +21,7 @@ from astca.domain.profiles import (
     PROFILES,
     ROOT_CA,
     SIGNER_CA,
+    TENANT_ROOT_CA,
     TLS_CLIENT_WITH_KEY,
     KeyKind,
     KeyUsageName,
@@ -29,12 +30,19 @@ from astca.domain.profiles import (
 from astca.policy.goodkey import KeyPolicy
 from astca.policy.weakkeys import WeakKeys
 
-CA_PROFILES = (ROOT_CA, ISSUER_CA, SIGNER_CA)
+CA_PROFILES = (ROOT_CA, ISSUER_CA, TENANT_ROOT_CA, SIGNER_CA)
 DEVICE_PROFILES = (AST_DEVICE, TLS_CLIENT_WITH_KEY)
 
 
 def test_every_kind_of_certificate_is_one_profile_by_its_name() -> None:
-    assert set(PROFILES) == {"AST_DEVICE", "TLS_CLIENT_WITH_KEY", "ROOT_CA", "ISSUER_CA", "SIGNER_CA"}
+    assert set(PROFILES) == {
+        "AST_DEVICE",
+        "TLS_CLIENT_WITH_KEY",
+        "ROOT_CA",
+        "ISSUER_CA",
+        "TENANT_ROOT_CA",
+        "SIGNER_CA",
+    }
     for name, profile in PROFILES.items():
         assert profile.name == name
 
@@ -48,8 +56,10 @@ def test_a_ca_profile_is_requested_nowhere_and_signs_certificates(profile: Profi
 
 
 def test_the_ca_path_lengths_and_lifetimes_nest() -> None:
-    assert [profile.path_length for profile in CA_PROFILES] == [None, 1, 0]
+    # root -> issuer -> (cross-certified) tenant root -> signer -> device
+    assert [profile.path_length for profile in CA_PROFILES] == [None, 2, 1, 0]
     assert ROOT_CA.validity > ISSUER_CA.validity > SIGNER_CA.validity > AST_DEVICE.validity
+    assert TENANT_ROOT_CA.validity > SIGNER_CA.validity
     assert SIGNER_CA.validity == timedelta(days=1826)  # 5 years, as the signer worker issued them
     assert {profile.backdate for profile in PROFILES.values()} == {BACKDATE}
 

@@ -66,7 +66,10 @@ class CertificateDelivery(CamelModel):
     not_before: Timestamp
     not_after: Timestamp | None
     certificate: str = Field(description="PEM")
-    chain: list[str] = Field(description="PEM: the signer CA, then the issuer CA")
+    chain: list[str] = Field(
+        description="PEM, nearest first, what the device presents: the signer CA, then the tenant anchor "
+        "cross-certified by the platform issuer, then the platform issuer CA (GET /ca names the anchors)"
+    )
 
 
 class CertificateLookup(CamelModel):

@@ -77,9 +77,28 @@ class SignerList(Page[SignerView]):
     """One page of signers."""
 
 
-class CaChainView(CamelModel):
-    """Trust anchors and chains of a tenant (PEM)."""
+class PlatformPathView(CamelModel):
+    """The platform path: the platform root and the certificates above the current signer that lead to it."""
 
-    root: str
-    issuer: str
-    signers: list[str]
+    anchor: str = Field(description="The platform root CA (PEM): what a relying party of every tenant trusts")
+    chain: list[str] = Field(
+        description="PEM, nearest first: the tenant anchor cross-certified by the platform issuer, then the "
+        "platform issuer CA (the issuer alone for a tenant that has no anchor yet)"
+    )
+
+
+class CaChainView(CamelModel):
+    """A tenant's trust material (PEM): what to pin, and the chains to it."""
+
+    tenant: str
+    anchor: str | None = Field(
+        description="The tenant's own root CA: pin it to trust this tenant's devices and no other tenant's. "
+        "null until the tenant's first signer (a tenant from before anchors: its next signer) creates it"
+    )
+    chain: list[str] = Field(
+        description="PEM, nearest first: the certificates between a device of the current signer and the "
+        "anchor (the current signer CA; for a tenant without an anchor, the signer and the platform issuer, "
+        "up to the platform root)"
+    )
+    signers: list[str] = Field(description="Every issued, unrevoked signer CA of the tenant (PEM)")
+    platform: PlatformPathView

@@ -1,4 +1,4 @@
-"""The platform CAs (root and issuer) as stored: role, KMS key, alias and certificate."""
+"""The CAs as stored: the platform CAs (root and issuer) and each tenant's trust anchor."""
 
 from __future__ import annotations
 
@@ -20,3 +20,17 @@ class CaRecord:
     certificate: str
     created_at: datetime
     details: dict[str, Any] | None = None  # serial, subject, validity: for people reading the table
+
+
+@dataclass(frozen=True)
+class TenantAnchor:
+    """A tenant's trust anchor: its KMS key, then its self-signed root and the platform issuer's cross-certificate (PEM).
+
+    The key is recorded first (``certificate`` None), the certificates once made; neither changes after.
+    """
+
+    tenant: str
+    key_id: str
+    created_at: datetime
+    certificate: str | None = None
+    cross_certificate: str | None = None

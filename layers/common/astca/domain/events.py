@@ -36,6 +36,7 @@ ROUTES: dict[str, Topic] = {
     "signer.failed": Topic.CA_EVENTS,
     "signer.revoked": Topic.CA_EVENTS,
     "signer.deleted": Topic.CA_EVENTS,
+    "tenant_anchor.created": Topic.CA_EVENTS,
     "certificate.issued": Topic.CA_EVENTS,
     "certificate.failed": Topic.CA_EVENTS,
     "public_key.registered": Topic.CA_EVENTS,

@@ -11,9 +11,11 @@ fields, and nothing else says what a certificate holds:
   basicConstraints (critical; ``is_ca`` and ``path_length``, None: no pathLenConstraint);
 - which endpoints may request it (``endpoints``): none for the CA profiles.
 
-The CA profiles: ``ROOT_CA`` (self-signed, no pathLenConstraint, 20 years), ``ISSUER_CA`` (pathLen 1,
-10 years: a signer CA follows it) and ``SIGNER_CA`` (a tenant's signer CA, pathLen 0, 5 years: it signs
-device certificates only). No endpoint may request them (51014 BadProfile). A device profile that
+The CA profiles: ``ROOT_CA`` (the platform root: self-signed, no pathLenConstraint, 20 years),
+``ISSUER_CA`` (the platform issuer, pathLen 2, 10 years: it cross-certifies tenant roots, each with a
+signer CA below), ``TENANT_ROOT_CA`` (a tenant's trust anchor, self-signed, and its cross-certificate
+by the platform issuer: pathLen 1, 20 years, a signer CA follows it) and ``SIGNER_CA`` (a tenant's
+signer CA, pathLen 0, 5 years: it signs device certificates only). No endpoint may request them (51014 BadProfile). A device profile that
 exists and is allowed on an endpoint but is not in ``ASTCA_ENABLED_PROFILES`` is 51015
 UnsupportedProfile.
 """
@@ -143,6 +145,20 @@ ISSUER_CA = Profile(
     extended_key_usage=(),
     endpoints=frozenset(),
     is_ca=True,
+    path_length=2,  # a cross-certified tenant root, then a signer CA, follow it
+)
+
+TENANT_ROOT_CA = Profile(
+    name="TENANT_ROOT_CA",
+    key_kinds=CA_KEY_KINDS,
+    rsa_min_bits=2048,
+    rsa_max_bits=4096,
+    csr_hashes=SHA2,
+    validity=timedelta(days=7305),  # 20 years; its cross-certificate ends with the issuer
+    key_usage=CA_KEY_USAGE,
+    extended_key_usage=(),
+    endpoints=frozenset(),
+    is_ca=True,
     path_length=1,  # a signer CA follows it
 )
 
@@ -161,5 +177,6 @@ SIGNER_CA = Profile(
 )
 
 PROFILES: dict[str, Profile] = {
-    profile.name: profile for profile in (AST_DEVICE, TLS_CLIENT_WITH_KEY, ROOT_CA, ISSUER_CA, SIGNER_CA)
+    profile.name: profile
+    for profile in (AST_DEVICE, TLS_CLIENT_WITH_KEY, ROOT_CA, ISSUER_CA, TENANT_ROOT_CA, SIGNER_CA)
 }

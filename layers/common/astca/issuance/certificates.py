@@ -4,8 +4,10 @@
 device profiles) into an unsigned certificate; nothing else says what a certificate holds. For every
 profile: basicConstraints critical (cA and pathLenConstraint as the profile says), keyUsage critical
 with the profile's bits, extendedKeyUsage (not critical) when the profile lists any, subject key
-identifier (SHA-1 of the key, RFC 5280 method 1) and authority key identifier (the issuer's subject
-key identifier; a root's own), in that order. notBefore is the one the caller gives, in whole
+identifier (SHA-1 of the key, RFC 5280 method 1), authority key identifier (the issuer's subject
+key identifier; a root's own), then, as the caller gives them, subjectAltName (not critical: the
+subject is never empty) and authorityInfoAccess caIssuers (where the issuer's certificate is served,
+``astca.domain.locations``), in that order. notBefore is the one the caller gives, in whole
 seconds (a CA: the moment it is made less the profile's backdate; a device: the one fixed when its
 request was accepted and stored in its record, so the certificate says what the record says);
 notAfter is notBefore plus the profile's validity, never after the issuer's.
@@ -26,7 +28,7 @@ ValueError, raised before KMS is asked anything.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime
 
 from cryptography import x509
@@ -43,6 +45,7 @@ from astca.domain.profiles import (
     ISSUER_CA,
     ROOT_CA,
     SIGNER_CA,
+    TENANT_ROOT_CA,
     ExtendedKeyUsageName,
     KeyKind,
     KeyUsageName,
@@ -88,8 +91,12 @@ def certificate_builder(
     issuer: x509.Certificate | None,
     serial: int,
     not_before: datetime,
+    alt_names: Sequence[x509.GeneralName] = (),
+    ca_issuers: str | None = None,
 ) -> x509.CertificateBuilder:
     """The unsigned certificate of ``profile`` for ``public_key``, issued by ``issuer`` (None: self-issued).
+
+    ``alt_names`` become the subjectAltName, ``ca_issuers`` the AIA caIssuers URI (both left out when empty).
 
     A pure function of its inputs: the same inputs give the same TBS. ValueError when the profile
     does not allow the key, the serial is not 2^63 <= serial < 2^159 or ``not_before`` is naive;
@@ -120,9 +127,17 @@ def certificate_builder(
     if profile.extended_key_usage:
         usages = [_EXTENDED_KEY_USAGES[usage] for usage in profile.extended_key_usage]
         builder = builder.add_extension(x509.ExtendedKeyUsage(usages), critical=False)
-    return builder.add_extension(ski, critical=False).add_extension(
+    builder = builder.add_extension(ski, critical=False).add_extension(
         authority_key_identifier(issuer, ski), critical=False
     )
+    if alt_names:
+        builder = builder.add_extension(x509.SubjectAlternativeName(alt_names), critical=False)
+    if ca_issuers:
+        access = x509.AccessDescription(
+            x509.oid.AuthorityInformationAccessOID.CA_ISSUERS, x509.UniformResourceIdentifier(ca_issuers)
+        )
+        builder = builder.add_extension(x509.AuthorityInformationAccess([access]), critical=False)
+    return builder
 
 
 def validity(
@@ -265,10 +280,12 @@ def ca_certificate(
     issuer: x509.Certificate | None,
     issuer_signer: KmsSigner,
     now: datetime | None = None,
+    ca_issuers: str | None = None,
 ) -> x509.Certificate:
     """A CA certificate of ``profile``, made ``now`` (notBefore ``now`` less the profile's backdate), signed.
 
-    ``issuer`` None: self-signed by ``issuer_signer``, whose key must be ``public_key``. ValueError
+    ``issuer`` None: self-signed by ``issuer_signer``, whose key must be ``public_key``; ``ca_issuers``:
+    where the issuer's certificate is served (AIA; a self-signed certificate has none). ValueError
     when ``profile`` is not a CA profile or does not allow the key; the failures of ``validity`` and
     ``sign_certificate`` otherwise.
     """
@@ -281,6 +298,7 @@ def ca_certificate(
         issuer=issuer,
         serial=new_serial(),
         not_before=(now or clock.utcnow()) - profile.backdate,
+        ca_issuers=ca_issuers,
     )
     return sign_certificate(builder, issuer_signer, issuer=issuer)
 
@@ -301,10 +319,65 @@ def issuer_ca_certificate(
     *,
     profile: Profile = ISSUER_CA,
     now: datetime | None = None,
+    ca_issuers: str | None = None,
 ) -> x509.Certificate:
     """The issuer CA certificate (CN=astca Issuer CA, O=astca) of ``public_key``, signed by the root."""
     return ca_certificate(
-        profile, ISSUER_CA_NAME, public_key, issuer=root_certificate, issuer_signer=root_signer, now=now
+        profile,
+        ISSUER_CA_NAME,
+        public_key,
+        issuer=root_certificate,
+        issuer_signer=root_signer,
+        now=now,
+        ca_issuers=ca_issuers,
+    )
+
+
+def tenant_root_certificate(
+    tenant: str, signer: KmsSigner, *, profile: Profile = TENANT_ROOT_CA, now: datetime | None = None
+) -> x509.Certificate:
+    """A tenant's trust anchor: self-signed by ``signer``'s key (``tenant_root_name``; ValueError for a bad tenant)."""
+    return ca_certificate(
+        profile, tenant_root_name(tenant), signer.public_key(), issuer=None, issuer_signer=signer, now=now
+    )
+
+
+def cross_certificate(
+    anchor: x509.Certificate,
+    issuer_certificate: x509.Certificate,
+    issuer_signer: KmsSigner,
+    *,
+    profile: Profile = TENANT_ROOT_CA,
+    now: datetime | None = None,
+    ca_issuers: str | None = None,
+) -> x509.Certificate:
+    """The platform issuer's certificate of a tenant anchor: its subject and key, so the anchor's signers chain to the platform root too."""
+    public_key = anchor.public_key()
+    if not isinstance(public_key, ec.EllipticCurvePublicKey | rsa.RSAPublicKey):
+        raise ValueError("a tenant anchor holds an EC or RSA key")
+    return ca_certificate(
+        profile,
+        anchor.subject,
+        public_key,
+        issuer=issuer_certificate,
+        issuer_signer=issuer_signer,
+        now=now,
+        ca_issuers=ca_issuers,
+    )
+
+
+def tenant_root_name(tenant: str) -> x509.Name:
+    """The subject of a tenant's anchor: CN=Tenant Root CA, OU=<tenant>, O=astca (ValueError for a bad tenant)."""
+    if not is_subject_text(tenant):
+        raise ValueError(
+            f"tenant must be 1-{SUBJECT_TEXT_MAX} bytes of UTF-8 a certificate can name (domain.names)"
+        )
+    return x509.Name(
+        [
+            x509.NameAttribute(NameOID.ORGANIZATION_NAME, ORGANIZATION),
+            x509.NameAttribute(NameOID.ORGANIZATIONAL_UNIT_NAME, tenant),
+            x509.NameAttribute(NameOID.COMMON_NAME, "Tenant Root CA"),
+        ]
     )
 
 
@@ -318,6 +391,7 @@ def signer_ca_certificate(
     issuer_signer: KmsSigner,
     profile: Profile = SIGNER_CA,
     now: datetime | None = None,
+    ca_issuers: str | None = None,
 ) -> x509.Certificate:
     """A tenant's signer CA certificate (CN=<name>, OU=<tenant>, O=astca, serialNumber=<signer id>).
 
@@ -327,7 +401,13 @@ def signer_ca_certificate(
     """
     subject = signer_ca_name(tenant, signer_id, name)
     return ca_certificate(
-        profile, subject, public_key, issuer=issuer_certificate, issuer_signer=issuer_signer, now=now
+        profile,
+        subject,
+        public_key,
+        issuer=issuer_certificate,
+        issuer_signer=issuer_signer,
+        now=now,
+        ca_issuers=ca_issuers,
     )
 
 

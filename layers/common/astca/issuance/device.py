@@ -1,7 +1,7 @@
 """Device certificates: an end-entity certificate for a device's key, signed by its tenant's signer CA.
 
 The TBS is a pure function of (profile, identity, public key, signer certificate, serial,
-notBefore): the subject comes from the identity (never from a CSR), the extensions from the
+notBefore, locations): the subject comes from the identity (never from a CSR), the extensions from the
 profile's data through the one builder (``certificates.certificate_builder``), the issuer name and
 authority key identifier from the signer certificate. The caller fixes the serial and notBefore
 when it accepts the request (``astca.domain.serials.new_serial``, the profile's ``backdate``) and
@@ -10,10 +10,12 @@ signs the very same TBS: the record is written before anything is signed, and no
 exist that its record does not already describe (ECDSA signatures differ between runs, the
 certificate's content does not).
 
-Profile (RFC 5280): subject ``CN=<client id>, UID=<user id>, OU=<tenant>`` (UTF8String), no
-subjectAltName, basicConstraints CA:FALSE and keyUsage critical, extendedKeyUsage as the profile
-lists it, subject key identifier and authority key identifier (the signer's SKI); notAfter is
-notBefore plus the profile's validity, never after the signer's.
+Profile (RFC 5280): subject ``CN=<client id>, UID=<user id>, OU=<tenant>`` (UTF8String),
+basicConstraints CA:FALSE and keyUsage critical, extendedKeyUsage as the profile lists it, subject
+key identifier and authority key identifier (the signer's SKI), a subjectAltName URI that names the
+device within its tenant (``CaLocations.device``: relying parties such as cryptography's verifier
+require a SAN) and AIA caIssuers where the signer's certificate is served; notAfter is notBefore
+plus the profile's validity, never after the signer's.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric.types import PublicKeyTypes
 from cryptography.x509.oid import NameOID
 
+from astca.domain.locations import CaLocations
 from astca.domain.names import SUBJECT_TEXT_MAX, is_subject_text
 from astca.domain.profiles import Profile
 from astca.issuance.certificates import certificate_builder, sign_certificate
@@ -62,6 +65,10 @@ class DeviceIdentity:
             ]
         )
 
+    def uri(self, locations: CaLocations) -> str:
+        """The subjectAltName URI that names this device within its tenant."""
+        return locations.device(self.tenant, self.client_id, self.user_id)
+
 
 def device_certificate(
     *,
@@ -69,9 +76,11 @@ def device_certificate(
     identity: DeviceIdentity,
     public_key: PublicKeyTypes,
     signer_certificate: x509.Certificate,
+    signer_id: str,
     signer: KmsSigner,
     serial: int,
     not_before: datetime,
+    locations: CaLocations,
     lint: Callable[[x509.Certificate], None] | None,
 ) -> x509.Certificate:
     """The device certificate of ``profile`` for ``public_key``, signed by ``signer`` under ``signer_certificate``.
@@ -86,8 +95,10 @@ def device_certificate(
         identity=identity,
         public_key=public_key,
         signer_certificate=signer_certificate,
+        signer_id=signer_id,
         serial=serial,
         not_before=not_before,
+        locations=locations,
     )
     return sign_certificate(builder, signer, issuer=signer_certificate, lint=lint)
 
@@ -98,8 +109,10 @@ def device_certificate_builder(
     identity: DeviceIdentity,
     public_key: PublicKeyTypes,
     signer_certificate: x509.Certificate,
+    signer_id: str,
     serial: int,
     not_before: datetime,
+    locations: CaLocations,
 ) -> x509.CertificateBuilder:
     """The unsigned device certificate ``device_certificate`` signs: the same inputs give the same TBS."""
     if profile.is_ca:
@@ -111,4 +124,6 @@ def device_certificate_builder(
         issuer=signer_certificate,
         serial=serial,
         not_before=not_before,
+        alt_names=[x509.UniformResourceIdentifier(identity.uri(locations))],
+        ca_issuers=locations.tenant_certificate(identity.tenant, signer_id),
     )

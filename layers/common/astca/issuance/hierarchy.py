@@ -4,7 +4,8 @@
 keys: a key behind an existing alias is reused, a missing one is created (tagged ``astca:ca`` =
 its alias) and aliased. The alias is the race guard between concurrent runs: the run whose
 CreateAlias loses schedules its own new key for deletion and uses the alias's. Certificates are
-stored once (a ``CaStore``: ``storage.ca.CaRepository``); a second run finds them, checks that each
+stored once (a ``CaStore``: ``storage.ca.CaRepository``); the issuer's AIA names the root's URL
+when ``ASTCA_CA_URL`` is set; a second run finds them, checks that each
 alias still names the certificate's key, and returns what is stored without writing anything.
 Deleting a CA key is an operator's decision and is never done here.
 
@@ -32,6 +33,7 @@ from cryptography.hazmat.primitives.serialization import Encoding
 from astca import clock
 from astca.domain.ca import CaRecord, CaRole
 from astca.domain.errors import Failed, Invalid, PreconditionFailed
+from astca.domain.locations import CaLocations
 from astca.issuance.certificates import issuer_ca_certificate, root_ca_certificate
 from astca.issuance.kms import KeyInfo, KmsKeys, KmsSigner
 from astca.settings import Settings
@@ -131,7 +133,10 @@ def bootstrap_ca(store: CaStore, keys: KmsKeys, settings: Settings) -> CaHierarc
     if issuer_record is None:
         issuer_key = _ca_key(keys, f"{prefix}/issuer", settings.ca_key_spec, "issuer")
         certificate = issuer_ca_certificate(
-            KmsSigner(issuer_key.key_id).public_key(), root.certificate, root.signer()
+            KmsSigner(issuer_key.key_id).public_key(),
+            root.certificate,
+            root.signer(),
+            ca_issuers=CaLocations(settings.ca_url).platform_certificate("root") if settings.ca_url else None,
         )
         issuer_record = store.put_once(_record("ISSUER", issuer_key, f"{prefix}/issuer", certificate))
     hierarchy = _chained(root, _checked(keys, issuer_record))

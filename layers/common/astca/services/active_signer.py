@@ -8,8 +8,10 @@ they load, and the signer API uses ``blocks_creation`` for the same states.
 
 The loaded signer (id, KMS key, CA certificate) is cached per container for ``SIGNER_CACHE_SECONDS``.
 A cached signer may have been revoked (its key disabled: KMS refuses) or rotated away (the worker's
-claim finds it no longer ISSUED) since: ``signing`` then forgets it, looks the signer up once more
-and runs again, so a revoked signer answers 51041 and a rotated one is replaced by its successor.
+count finds it ``ROTATED``: its successor took over) since: ``signing`` then forgets it, looks the
+signer up once more and runs again, so a revoked signer answers 51041 and a rotated one is replaced
+by its successor at once, not when the cache expires. A signer loaded just before its successor took
+over is retried the same way.
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ from astca.domain.errors import Failed, PreconditionFailed
 from astca.domain.signers import SignerPointer, SignerState
 from astca.settings import get_settings
 from astca.storage.dynamo import Table
-from astca.storage.signers import SignerRepository
+from astca.storage.signers import ROTATED, SignerRepository
 
 if TYPE_CHECKING:
     from cryptography.x509 import Certificate
@@ -114,8 +116,9 @@ class ActiveSigners:
         signer, cached = self._get(tenant)
         try:
             return use(signer)
-        except (Failed, PreconditionFailed):
-            if not cached:
+        except (Failed, PreconditionFailed) as error:
+            rotated = isinstance(error, PreconditionFailed) and error.state == ROTATED
+            if not (cached or rotated):
                 raise
         self.forget(tenant)
         return use(self.get(tenant))

@@ -34,7 +34,7 @@ from astca.issuance.device import DeviceIdentity, device_certificate
 from astca.issuance.kms import KmsSigner
 from astca.issuance.lint import pkilint_lint
 from astca.services.active_signer import ActiveSigner, ActiveSigners, active_signers, refusal
-from astca.settings import get_settings
+from astca.settings import ca_locations, get_settings
 from astca.storage.certificates import CertificateRepository
 from astca.storage.dynamo import Table
 
@@ -143,7 +143,9 @@ def record_of(request: Mapping[str, Any]) -> CertificateRecord:
 @cache
 def certificate_issuance() -> CertificateIssuance:
     """The worker's use case of this container: KMS-signed, linted device certificates."""
-    table = Table(get_settings().table_name)
+    settings = get_settings()
+    table = Table(settings.table_name)
+    locations = ca_locations(settings)
 
     def sign(record: CertificateRecord, public_key: bytes, signer: ActiveSigner) -> Certificate:
         try:
@@ -152,9 +154,11 @@ def certificate_issuance() -> CertificateIssuance:
                 identity=DeviceIdentity(record.tenant, record.subject.client_id, record.subject.user_id),
                 public_key=load_der_public_key(public_key),
                 signer_certificate=signer.certificate,
+                signer_id=signer.id,
                 signer=KmsSigner(signer.key_id),
                 serial=int(record.serial, 16),
                 not_before=record.not_before,
+                locations=locations,
                 lint=pkilint_lint,
             )
         except ValueError as exc:

@@ -4,7 +4,7 @@ A request is accepted in one round trip: the profile and CSR are checked in memo
 transaction stores it with its event, conditional on the tenant's current signer being ISSUED.
 The serial and notBefore are fixed here, so the worker signs the same TBS however often it runs.
 Delivery is one conditional update; the chain above the certificate comes from per-container
-caches (signer certificates by id, the issuer CA from the bootstrap).
+caches (signer certificates by id, the chains above them from ``services.trust``).
 """
 
 from __future__ import annotations
@@ -99,14 +99,14 @@ class CertificateService:
         signers: SignerRepository,
         *,
         enabled_profiles: frozenset[str],
-        issuer_pem: Callable[[], str],
+        chain: Callable[[str, str], list[str]],
         now: Callable[[], datetime] = clock.utcnow,
     ) -> None:
         self.repository = repository
         self.signers = signers
         self.signer_certificates = SignerCertificates(signers)
         self.enabled_profiles = enabled_profiles
-        self.issuer_pem = issuer_pem
+        self.chain = chain
         self.now = now
 
     def profile(self, name: str, endpoint: Endpoint) -> Profile:
@@ -244,7 +244,7 @@ class CertificateService:
                 catalog.ISSUER_SERIAL_NOT_FOUND,
                 f"tenant {tenant} has no certificate of that issuer and serial",
             )
-        chain = [self.signer_certificates.pem(tenant, item.signer_id), self.issuer_pem()]
+        chain = self.chain(tenant, self.signer_certificates.pem(tenant, item.signer_id))
         certificate = x509.load_der_x509_certificate(item.certificate)
         return Lookup(
             item,
@@ -340,7 +340,7 @@ class CertificateService:
     def _chain(self, record: CertificateRecord) -> list[str]:
         if record.signer_id is None:
             raise CaError(catalog.SIGNER_ERROR, f"certificate {record.id} names no signer")
-        return [self.signer_certificates.pem(record.tenant, record.signer_id), self.issuer_pem()]
+        return self.chain(record.tenant, self.signer_certificates.pem(record.tenant, record.signer_id))
 
 
 def token_subject(principal: Principal) -> DeviceSubject:
@@ -395,13 +395,13 @@ def _pem(record: CertificateRecord) -> str:
     return pem_of(record.certificate)
 
 
-def issuer_pem() -> str:
-    """The bootstrap's issuer CA certificate (PEM), the top of every chain this service hands out."""
-    # The hierarchy (KMS and x509 issuance modules) is loaded by a delivery or lookup that answers a
-    # chain, not by POST nor by a GET that finds the certificate unsigned.
-    from astca.services.hierarchy import ca_hierarchy  # noqa: PLC0415
+def delivery_chain(tenant: str, signer_pem: str) -> list[str]:
+    """The chain handed out with a certificate of this signer (``services.trust``)."""
+    # Trust material (and the hierarchy's KMS and x509 modules) is loaded by a delivery or lookup that
+    # answers a chain, not by POST nor by a GET that finds the certificate unsigned.
+    from astca.services.trust import trust_material  # noqa: PLC0415
 
-    return ca_hierarchy().issuer_pem
+    return trust_material().delivery_chain(tenant, signer_pem)
 
 
 @cache
@@ -413,5 +413,5 @@ def certificate_service() -> CertificateService:
         CertificateRepository(table),
         SignerRepository(table),
         enabled_profiles=frozenset(settings.enabled_profiles),
-        issuer_pem=issuer_pem,
+        chain=delivery_chain,
     )

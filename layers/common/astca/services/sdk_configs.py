@@ -1,8 +1,9 @@
 """Signed SDK configs: the tenant's current signer signs the config as a compact JWS, through KMS.
 
 The token (``astca.jose.jws``): header ``alg`` (RS256 for the default RSA signer keys, ES256 or ES384
-for P-256 or P-384 ones), ``typ`` JWT, ``kid`` the signer's id and ``x5c`` [signer CA, issuer CA]
-(base64 DER; the root is the trust anchor the SDK already has, ``GET /v1/tenants/{t}/ca``); claims
+for P-256 or P-384 ones), ``typ`` JWT, ``kid`` the signer's id and ``x5c``: the signer CA, which the tenant's anchor issued
+(base64 DER; the anchor itself, which the SDK pins, is left out: ``GET /v1/tenants/{t}/ca``; a
+signer from before anchors is followed by the platform issuer, up to the platform root); claims
 the config as sent (``tlsBundle``, ``astUrl``, ``services``) plus ``iss``, ``sub`` (the tenant),
 ``iat`` and ``jti`` (a ULID). There is no ``exp``: a config is good while its chain is.
 
@@ -30,6 +31,7 @@ from functools import cache
 from typing import Any
 
 from aws_lambda_powertools import Logger
+from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding
 
 from astca import catalog, clock, ids
@@ -38,7 +40,7 @@ from astca.domain.errors import Failed, Invalid, PreconditionFailed
 from astca.issuance.kms import KmsSigner
 from astca.jose.jws import MessageSigner, sign_compact
 from astca.services.active_signer import ActiveSigner, ActiveSigners, active_signers
-from astca.services.hierarchy import ca_hierarchy
+from astca.services.trust import trust_material
 from astca.settings import get_settings
 
 logger = Logger()
@@ -59,14 +61,14 @@ class SdkConfigService:
         self,
         signers: ActiveSigners,
         key_signer: Callable[[str], MessageSigner],
-        issuer_der: Callable[[], bytes],
+        chain: Callable[[str], tuple[bytes, ...]],
         *,
         service_url: str | None,
         now: Callable[[], datetime] = clock.utcnow,
     ) -> None:
         self.signers = signers
         self.key_signer = key_signer
-        self.issuer_der = issuer_der
+        self.chain = chain
         self.service_url = service_url
         self.now = now
 
@@ -106,8 +108,7 @@ class SdkConfigService:
                 state="EXPIRED",
             )
         jti = ids.new_ulid()
-        chain = (signer.certificate.public_bytes(Encoding.DER), self.issuer_der())
-        header = {"typ": "JWT", "kid": signer.id, "x5c": x5c(chain)}
+        header = {"typ": "JWT", "kid": signer.id, "x5c": x5c(self.chain(signer.certificate_pem))}
         claims = {**config, "iss": issuer, "sub": tenant, "iat": int(now.timestamp()), "jti": jti}
         token = sign_compact(header, claims, self.key_signer(signer.key_id))
         logger.info("SDK config signed", extra={"tenant": tenant, "signerId": signer.id, "jti": jti})
@@ -118,7 +119,10 @@ class SdkConfigService:
 def sdk_config_service() -> SdkConfigService:
     """The SDK config service of this container: KMS signatures, the issuer CA from the bootstrap."""
 
-    def issuer_der() -> bytes:
-        return ca_hierarchy().issuer.certificate.public_bytes(Encoding.DER)
+    def chain(signer_pem: str) -> tuple[bytes, ...]:
+        return tuple(
+            x509.load_pem_x509_certificate(pem.encode("ascii")).public_bytes(Encoding.DER)
+            for pem in trust_material().to_anchor(signer_pem)
+        )
 
-    return SdkConfigService(active_signers(), KmsSigner, issuer_der, service_url=get_settings().service_url)
+    return SdkConfigService(active_signers(), KmsSigner, chain, service_url=get_settings().service_url)

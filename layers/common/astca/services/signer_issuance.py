@@ -1,4 +1,8 @@
-"""The issue_signer worker's use case: give a PENDING signer its KMS key and CA certificate.
+"""The issue_signer worker's use case: give a PENDING signer its KMS key and CA certificate, issued by its tenant's anchor.
+
+The tenant's anchor is made first where it is missing (``services.tenant_anchors``): with the
+tenant's first signer, or a legacy tenant's next one. Every signer it issues carries AIA caIssuers
+naming the anchor's URL.
 
 Idempotent under redelivery and concurrency: a signer that is no longer PENDING is left alone; its
 KMS key is recorded by a condition, so of two workers only one key survives (the other is scheduled
@@ -21,11 +25,14 @@ from cryptography.hazmat.primitives.serialization import Encoding
 from astca import catalog, clock
 from astca.catalog import CaError
 from astca.domain.errors import Conflict, DomainError, PreconditionFailed, Transient
+from astca.domain.locations import ANCHOR
 from astca.domain.signers import Signer, SignerState
 from astca.issuance.certificates import signer_ca_certificate
 from astca.issuance.kms import KmsKeys, KmsSigner
 from astca.services.hierarchy import ca_hierarchy
-from astca.settings import get_settings
+from astca.services.tenant_anchors import TenantAnchors
+from astca.settings import ca_locations, get_settings
+from astca.storage.anchors import AnchorRepository
 from astca.storage.dynamo import Table
 from astca.storage.signers import SignerRepository
 
@@ -153,24 +160,32 @@ class SignerIssuance:
 
 @cache
 def signer_issuance() -> SignerIssuance:
-    """The worker's use case of this container: signer keys in KMS, CA certificates from the issuer CA."""
+    """The worker's use case of this container: signer keys in KMS, CA certificates from the tenant's anchor."""
     settings = get_settings()
     table = Table(settings.table_name)
+    locations = ca_locations(settings)
+    keys = KmsKeys()
+    anchors = TenantAnchors(
+        AnchorRepository(table),
+        keys,
+        lambda: ca_hierarchy().issuer,
+        key_spec=settings.ca_key_spec,
+        locations=locations,
+    )
 
     def issue_certificate(signer: Signer, key_id: str) -> Certificate:
-        hierarchy = ca_hierarchy()
         try:
+            anchor = anchors.ensure(signer.tenant)
             return signer_ca_certificate(
                 tenant=signer.tenant,
                 signer_id=signer.id,
                 name=signer.name,
                 public_key=KmsSigner(key_id).public_key(),
-                issuer_certificate=hierarchy.issuer.certificate,
-                issuer_signer=hierarchy.issuer.signer(),
+                issuer_certificate=anchor.certificate,
+                issuer_signer=anchor.signer(),
+                ca_issuers=locations.tenant_certificate(signer.tenant, ANCHOR),
             )
         except ValueError as exc:
             raise CaError(catalog.SIGNER_ERROR, f"the signer's certificate cannot be built: {exc}") from exc
 
-    return SignerIssuance(
-        SignerRepository(table), KmsKeys(), issue_certificate, key_spec=settings.signer_key_spec
-    )
+    return SignerIssuance(SignerRepository(table), keys, issue_certificate, key_spec=settings.signer_key_spec)

@@ -1,4 +1,4 @@
-"""The tenant signer lifecycle: create (or rotate), read, list, revoke, delete, and the tenant's CA chain.
+"""The tenant signer lifecycle: create (or rotate), read, list, revoke, delete.
 
 Rules: one current signer per tenant (51040 while one is PENDING or ISSUED, 51042 when a concurrent
 creation wins); ``rotate`` adds a successor while an ISSUED signer is current, which takes over once
@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
 from typing import Protocol
@@ -33,27 +32,6 @@ class KeyRetirement(Protocol):
 
     def schedule_deletion(self, key_id: str) -> None:
         """Schedule a key's deletion."""
-
-
-class CaCertificates(Protocol):
-    """The bootstrap's root and issuer certificates (PEM)."""
-
-    @property
-    def root_pem(self) -> str:
-        """The root CA certificate."""
-
-    @property
-    def issuer_pem(self) -> str:
-        """The issuer CA certificate."""
-
-
-@dataclass(frozen=True)
-class CaChain:
-    """The trust anchors and chains of a tenant."""
-
-    root: str
-    issuer: str
-    signers: list[str]
 
 
 class SignerService:
@@ -184,11 +162,6 @@ class SignerService:
         if signer.kms_key_id:
             self.keys().schedule_deletion(signer.kms_key_id)
 
-    def ca_chain(self, tenant: str, hierarchy: CaCertificates) -> CaChain:
-        """The root, the issuer and every issued, unrevoked signer certificate of the tenant."""
-        signers = [signer.certificate for signer in self.repository.issued(tenant) if signer.certificate]
-        return CaChain(root=hierarchy.root_pem, issuer=hierarchy.issuer_pem, signers=signers)
-
 
 @contextmanager
 def signer_outcomes() -> Iterator[None]:
@@ -215,11 +188,3 @@ def signer_service() -> SignerService:
         return KmsKeys()
 
     return SignerService(SignerRepository(Table(get_settings().table_name)), keys)
-
-
-def ca_hierarchy() -> CaCertificates:
-    """The bootstrap's root and issuer certificates (load_hierarchy reads them once per container)."""
-    # The hierarchy (x509 parsing, ~150 ms of imports) is loaded by GET /ca only.
-    from astca.services.hierarchy import ca_hierarchy as loaded  # noqa: PLC0415
-
-    return loaded()

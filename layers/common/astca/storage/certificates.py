@@ -38,7 +38,7 @@ from astca.domain.events import Event
 from astca.domain.signers import SignerState
 from astca.storage import items
 from astca.storage.dynamo import ConditionFailed, Item, TransactionCancelled
-from astca.storage.signers import POINTER_SK, usage_sk
+from astca.storage.signers import POINTER_SK, ROTATED, usage_sk
 from astca.storage.tenancy import TenantRepository
 
 CERT_PREFIX = "CERT#"
@@ -156,7 +156,8 @@ class CertificateRepository(TenantRepository):
     ) -> bool:
         """PENDING -> ISSUED with the certificate, counted on the signer; False if no longer PENDING.
 
-        ``PreconditionFailed`` "signer" when the signer left ISSUED (revoked or deleted) meanwhile.
+        ``PreconditionFailed`` "signer" when the signer left ISSUED (revoked or deleted) meanwhile, or
+        a successor took over from it (state ``ROTATED``: sign with the current signer instead).
         """
         stamp = clock.rfc3339(now)
         certificate_op = self.table.update_op(
@@ -185,7 +186,7 @@ class CertificateRepository(TenantRepository):
             self.pk(record.tenant),
             usage_sk(signer_id),
             update="ADD issuedCount :one",
-            condition="#state = :issued",
+            condition="#state = :issued AND attribute_not_exists(supersededBy)",
             names={"#state": "state"},
             values={":one": 1, ":issued": SignerState.ISSUED.value},
         )
@@ -195,7 +196,14 @@ class CertificateRepository(TenantRepository):
             if cancelled.failed_at(0):
                 return False
             if cancelled.failed_at(1):
-                state = (cancelled.items[1] or {}).get("state", SignerState.REVOKED.value)
+                usage = cancelled.items[1] or {}
+                if usage.get("supersededBy") and usage.get("state") == SignerState.ISSUED.value:
+                    raise PreconditionFailed(
+                        "signer",
+                        f"signer {signer_id} was succeeded by {usage['supersededBy']}",
+                        state=ROTATED,
+                    ) from cancelled
+                state = usage.get("state", SignerState.REVOKED.value)
                 raise PreconditionFailed(
                     "signer", f"signer {signer_id} was revoked or deleted", state=state
                 ) from cancelled

@@ -10,6 +10,10 @@ with its outbox events.
 A signer's issued count lives on a small usage item ``USAGE#SIGNER#{id}`` (created when the signer is
 issued, its state mirrored there), not on the signer item that carries the CA certificate: the
 issuance worker's transaction counts every certificate on it, and a write is billed by item size.
+When a successor takes over, the same transaction marks the predecessor's usage item
+(``supersededBy``): the predecessor stays ISSUED (its devices keep verifying and renewing), but a
+worker that still holds it in its cache is refused its next count (``ROTATED``) and signs with the
+successor instead, so no certificate is signed by a signer that is no longer current.
 """
 
 from __future__ import annotations
@@ -36,6 +40,7 @@ POINTER_SK = "CURRENT#SIGNER"
 USAGE_PREFIX = "USAGE#SIGNER#"
 SIGNER_PREFIX = "SIGNER#"
 IN_USE = "IN_USE"  # the state a delete finds when the signer has issued certificates
+ROTATED = "ROTATED"  # what the issuance worker's count finds on a signer whose successor took over
 
 
 @cache
@@ -196,11 +201,22 @@ class SignerRepository(TenantRepository):
             },
             condition="attribute_not_exists(PK)",
         )
-        self._commit(
-            [signer_op, pointer_op, usage_op],
-            events,
-            failed={0: _not_pending(signer), 1: _conflict()},
-        )
+        ops = [signer_op, pointer_op, usage_op]
+        if (
+            pointer.pending_id == signer.id
+            and pointer.current_id
+            and pointer.current_state is SignerState.ISSUED
+        ):
+            ops.append(
+                self.table.update_op(
+                    self.pk(signer.tenant),
+                    usage_sk(pointer.current_id),
+                    update="SET supersededBy = :id",
+                    condition="attribute_exists(PK)",
+                    values={":id": signer.id},
+                )
+            )
+        self._commit(ops, events, failed={0: _not_pending(signer), 1: _conflict()})
 
     def mark_failed(
         self,
