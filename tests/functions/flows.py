@@ -49,6 +49,25 @@ def outbox_events(resources: LocalResources, routing_key: str) -> list[dict[str,
     return sorted(envelopes, key=lambda envelope: envelope["id"])
 
 
+def stored_certificate(
+    resources: LocalResources, certificate_id: str, tenant: str = "acme"
+) -> dict[str, Any]:
+    """The table's item of certificate request ``certificate_id``, as the service stored it."""
+    item = boto3.client("dynamodb").get_item(
+        TableName=resources.tables["Table"],
+        Key={"PK": {"S": f"TENANT#{tenant}"}, "SK": {"S": f"CERT#{certificate_id}"}},
+    )["Item"]
+    stored: dict[str, Any] = deserialize(item)
+    return stored
+
+
+def reveals(answer: Answer, serial_hex: str) -> bool:
+    """Whether anything in ``answer`` (status aside) shows the serial: as hex in any case, or in decimal."""
+    text = (json.dumps(answer.headers) + json.dumps(answer.body)).lower()
+    serial = int(serial_hex, 16)
+    return format(serial, "x") in text or str(serial) in text
+
+
 def deliver(
     load: Load, resources: LocalResources, worker: str, queue: str, envelopes: list[dict[str, Any]]
 ) -> Any:

@@ -35,6 +35,8 @@ from tests.functions.flows import (
     make_csr,
     outbox_events,
     request_certificate,
+    reveals,
+    stored_certificate,
 )
 from tests.functions.http import Answer, call
 from tests.pki import self_signed
@@ -81,11 +83,15 @@ def renew(
     handshake: x509.Certificate | None = None,
     header: x509.Certificate | None = None,
     proof: str | None = None,
+    idempotency_key: str | None = None,
+    **fields: Any,
 ) -> Answer:
-    body: dict[str, Any] = {"csr": csr}
+    body: dict[str, Any] = {"csr": csr, **fields}
     if proof is not None:
         body["proof"] = proof
     headers = {HEADER: urllib.parse.quote(header.public_bytes(Encoding.PEM).decode())} if header else {}
+    if idempotency_key is not None:
+        headers["idempotency-key"] = idempotency_key
     return call(
         load_function("renew_certificate"),
         "POST",
@@ -148,6 +154,21 @@ def test_over_mutual_tls_the_device_renews_for_itself_once(
     assert "renewed already" in again[0].body["detail"]
     assert first.body["id"] in again[0].body["detail"]
     assert renew(load_function, make_csr()[0], handshake=renewed).status == 202  # the newest one renews
+
+
+def test_a_renewal_shows_its_serial_only_with_the_certificate(
+    device: tuple[x509.Certificate, Any], load_function: Load, ca: LocalResources, token: Callable[..., str]
+) -> None:
+    current, _ = device
+    csr = make_csr()[0]
+    accepted = renew(load_function, csr, handshake=current, idempotency_key="renew-1")
+    replayed = renew(load_function, csr, handshake=current, idempotency_key="renew-1")
+    early = fetch(load_function, token, accepted.body["id"])
+    assert (accepted.status, replayed.status, early.status) == (202, 202, 409), accepted.body
+    serial = stored_certificate(ca, accepted.body["id"])["serial"]
+    assert [answer for answer in (accepted, replayed, early) if reveals(answer, serial)] == []
+    issue_pending(load_function, ca)
+    assert fetch(load_function, token, accepted.body["id"]).body["serial"] == serial
 
 
 def test_concurrent_renewals_of_one_certificate_give_one_new_certificate(

@@ -34,12 +34,11 @@ class RenewalRequest(CertificateRequest):
 
 
 class CertificateAccepted(CamelModel):
-    """A request accepted for asynchronous signing."""
+    """A request accepted for asynchronous signing; its serial is fixed but shown only with the certificate."""
 
     id: str
     state: str
     profile: str
-    serial: str = Field(description="Serial number the certificate will carry (hex)")
     created_at: Timestamp
     renewal_of: str | None = None
 
@@ -50,7 +49,6 @@ class CertificateAccepted(CamelModel):
             id=record.id,
             state=record.state.value,
             profile=record.profile,
-            serial=record.serial,
             created_at=record.created_at,
             renewal_of=record.renewal_of,
         )

@@ -2,7 +2,9 @@
 
 A request is accepted in one round trip: the profile and CSR are checked in memory, then one
 transaction stores it with its event, conditional on the tenant's current signer being ISSUED.
-The serial and notBefore are fixed here, so the worker signs the same TBS however often it runs.
+The serial and notBefore are fixed here, so the worker signs the same TBS however often it runs;
+the serial travels only to the worker (the internal certificate.requested event) and is shown with
+the delivered certificate, never in an answer before it.
 Delivery is one conditional update; the chain above the certificate comes from per-container
 caches (signer certificates by id, the issuer CA from the bootstrap).
 """
