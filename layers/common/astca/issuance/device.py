@@ -1,11 +1,12 @@
 """Device certificates: an end-entity certificate for a device's key, signed by its tenant's signer CA.
 
 The TBS is a pure function of (profile, identity, public key, signer certificate, serial,
-notBefore): the subject comes from the identity (never from a CSR), the extensions from the
-profile's data through the one builder (``certificates.certificate_builder``), the issuer name and
-authority key identifier from the signer certificate. The caller fixes the serial and notBefore
-when it accepts the request (``astca.domain.serials.new_serial``, the profile's ``backdate``) and
-stores them with the certificate record, so a redelivered or concurrent issuance of that record
+notBefore, validity): the subject comes from the identity (never from a CSR), the extensions from
+the profile's data through the one builder (``certificates.certificate_builder``), the issuer name
+and authority key identifier from the signer certificate. The caller fixes the serial, notBefore
+and validity when it accepts the request (``astca.domain.serials.new_serial``, the profile's
+``backdate``, the lifetime asked for) and stores them with the certificate record, so a
+redelivered or concurrent issuance of that record
 signs the very same TBS: the record is written before anything is signed, and no certificate can
 exist that its record does not already describe (ECDSA signatures differ between runs, the
 certificate's content does not).
@@ -20,7 +21,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric.types import PublicKeyTypes
@@ -73,9 +74,11 @@ def device_certificate(
     serial: int,
     not_before: datetime,
     lint: Callable[[x509.Certificate], None] | None,
+    validity: timedelta | None = None,
 ) -> x509.Certificate:
     """The device certificate of ``profile`` for ``public_key``, signed by ``signer`` under ``signer_certificate``.
 
+    ``validity``: notAfter less notBefore (None: the profile's; never past the signer's notAfter).
     ``lint`` sees the draft before KMS signs (``lint.pkilint_lint`` in the worker: ``Invalid("certificate")``);
     whatever it raises stops issuance. ValueError when the identity, key, serial or notBefore cannot
     make a certificate of ``profile``; ``PreconditionFailed("ca hierarchy")`` when the signer
@@ -88,6 +91,7 @@ def device_certificate(
         signer_certificate=signer_certificate,
         serial=serial,
         not_before=not_before,
+        validity=validity,
     )
     return sign_certificate(builder, signer, issuer=signer_certificate, lint=lint)
 
@@ -100,6 +104,7 @@ def device_certificate_builder(
     signer_certificate: x509.Certificate,
     serial: int,
     not_before: datetime,
+    validity: timedelta | None = None,
 ) -> x509.CertificateBuilder:
     """The unsigned device certificate ``device_certificate`` signs: the same inputs give the same TBS."""
     if profile.is_ca:
@@ -111,4 +116,5 @@ def device_certificate_builder(
         issuer=signer_certificate,
         serial=serial,
         not_before=not_before,
+        validity=validity,
     )
