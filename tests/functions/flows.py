@@ -115,17 +115,28 @@ def request_certificate(
     profile: str = "AST_DEVICE",
     user: str = "device",
     headers: dict[str, str] | None = None,
+    **fields: Any,
 ) -> Answer:
-    """POST a CSR as ``user``."""
+    """POST a CSR as ``user``, with any other body ``fields``."""
     return call(
         load("request_certificate"),
         "POST",
         "/v1/tenants/{tenant}/certificates",
         params={"tenant": tenant},
         token=token(tenant, user),
-        body={"csr": csr, "profile": profile},
+        body={"csr": csr, "profile": profile, **fields},
         headers=headers,
     )
+
+
+def issue_one(load: Load, resources: LocalResources, certificate_id: str) -> Any:
+    """Deliver the certificate.requested event of ``certificate_id`` (only that one) to the worker."""
+    envelopes = [
+        envelope
+        for envelope in outbox_events(resources, "certificate.requested")
+        if envelope["payload"]["certificateId"] == certificate_id
+    ]
+    return deliver(load, resources, "issue_certificate", "CertificateRequestsQueue", envelopes)
 
 
 def issue_pending(load: Load, resources: LocalResources) -> Any:

@@ -14,6 +14,7 @@ import time
 import urllib.parse
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
 from types import ModuleType
 from typing import Any
 
@@ -169,6 +170,26 @@ def test_a_renewal_shows_its_serial_only_with_the_certificate(
     assert [answer for answer in (accepted, replayed, early) if reveals(answer, serial)] == []
     issue_pending(load_function, ca)
     assert fetch(load_function, token, accepted.body["id"]).body["serial"] == serial
+
+
+def test_a_renewal_chooses_its_lifetime_and_a_bad_one_leaves_the_certificate_renewable(
+    device: tuple[x509.Certificate, Any], load_function: Load, ca: LocalResources, token: Callable[..., str]
+) -> None:
+    current, _ = device
+    for days in (0, 366, True, "10"):
+        refused = renew(load_function, make_csr()[0], handshake=current, validityDays=days)
+        assert (refused.status, code(refused)) == (400, catalog.MALFORMED_FIELD.code), days
+        assert "from 1 to 365 (the maximum of profile AST_DEVICE)" in refused.body["detail"]
+
+    accepted = renew(load_function, make_csr()[0], handshake=current, validityDays=10)
+
+    assert accepted.status == 202, accepted.body  # the refusals superseded nothing
+    issue_pending(load_function, ca)
+    renewed = x509.load_pem_x509_certificate(
+        fetch(load_function, token, accepted.body["id"]).body["certificate"].encode()
+    )
+    assert renewed.not_valid_after_utc - renewed.not_valid_before_utc == timedelta(days=10)
+    assert renewed.subject == current.subject
 
 
 def test_concurrent_renewals_of_one_certificate_give_one_new_certificate(
