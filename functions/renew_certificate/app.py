@@ -43,6 +43,7 @@ def renew_certificate(
         proven=principal.client_certificate_proven,
         proof=request.proof,
         path=event.raw_path,
+        validity_days=request.validity_days,
         idempotency_key=event.headers.get(web.IDEMPOTENCY_KEY_HEADER),
     )
     location = f"/v1/tenants/{tenant}/certificates/{record.id}"

@@ -40,6 +40,7 @@ def request_certificate(
         token_subject(principal),
         request.csr,
         request.profile,
+        validity_days=request.validity_days,
         idempotency_key=app.current_event.headers.get(web.IDEMPOTENCY_KEY_HEADER),
     )
     location = f"/v1/tenants/{tenant}/certificates/{record.id}"

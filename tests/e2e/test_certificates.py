@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -40,7 +42,7 @@ def test_a_device_requests_and_fetches_its_certificate_over_http(stack: RunningS
     assert accepted.status == 202, accepted.body
     location = accepted.headers["location"]
 
-    def delivered() -> dict[str, Any] | None:
+    def delivered(location: str = location) -> dict[str, Any] | None:
         answer = stack.call("GET", location, token=device)
         if answer.status == 409:
             assert answer.headers["retry-after"]
@@ -54,3 +56,24 @@ def test_a_device_requests_and_fetches_its_certificate_over_http(stack: RunningS
     chain = stack.call("GET", f"/v1/tenants/{tenant}/ca").json()
     for anchor in (chain["anchor"], chain["platform"]["anchor"]):  # the tenant's own, and the platform's
         openssl_verify(tmp_path, root=anchor, chain=certificate["chain"], leaf=certificate["certificate"])
+    assert "serial" not in accepted.json()  # it comes with the certificate
+    assert lifetime(certificate) == timedelta(days=365)  # AST_DEVICE's maximum
+
+    # A shorter lifetime, within the profile's maximum
+    path = f"/v1/tenants/{tenant}/certificates"
+    too_long = stack.call("POST", path, token=device, body={"csr": csr_pem(), "validityDays": 366})
+    assert (too_long.status, too_long.json()["code"]) == (400, 510004002)
+    accepted = stack.call("POST", path, token=device, body={"csr": csr_pem(), "validityDays": 7})
+    assert accepted.status == 202, accepted.body
+    short = wait_for(
+        partial(delivered, accepted.headers["location"]),
+        seconds=DELIVERY_SECONDS,
+        what="the 7-day certificate",
+    )
+    assert lifetime(short) == timedelta(days=7)
+
+
+def lifetime(delivered: dict[str, Any]) -> timedelta:
+    """notAfter less notBefore of a delivered certificate, as the certificate says."""
+    parsed = x509.load_pem_x509_certificate(str(delivered["certificate"]).encode())
+    return parsed.not_valid_after_utc - parsed.not_valid_before_utc

@@ -49,6 +49,25 @@ def outbox_events(resources: LocalResources, routing_key: str) -> list[dict[str,
     return sorted(envelopes, key=lambda envelope: envelope["id"])
 
 
+def stored_certificate(
+    resources: LocalResources, certificate_id: str, tenant: str = "acme"
+) -> dict[str, Any]:
+    """The table's item of certificate request ``certificate_id``, as the service stored it."""
+    item = boto3.client("dynamodb").get_item(
+        TableName=resources.tables["Table"],
+        Key={"PK": {"S": f"TENANT#{tenant}"}, "SK": {"S": f"CERT#{certificate_id}"}},
+    )["Item"]
+    stored: dict[str, Any] = deserialize(item)
+    return stored
+
+
+def reveals(answer: Answer, serial_hex: str) -> bool:
+    """Whether anything in ``answer`` (status aside) shows the serial: as hex in any case, or in decimal."""
+    text = (json.dumps(answer.headers) + json.dumps(answer.body)).lower()
+    serial = int(serial_hex, 16)
+    return format(serial, "x") in text or str(serial) in text
+
+
 def deliver(
     load: Load, resources: LocalResources, worker: str, queue: str, envelopes: list[dict[str, Any]]
 ) -> Any:
@@ -96,17 +115,28 @@ def request_certificate(
     profile: str = "AST_DEVICE",
     user: str = "device",
     headers: dict[str, str] | None = None,
+    **fields: Any,
 ) -> Answer:
-    """POST a CSR as ``user``."""
+    """POST a CSR as ``user``, with any other body ``fields``."""
     return call(
         load("request_certificate"),
         "POST",
         "/v1/tenants/{tenant}/certificates",
         params={"tenant": tenant},
         token=token(tenant, user),
-        body={"csr": csr, "profile": profile},
+        body={"csr": csr, "profile": profile, **fields},
         headers=headers,
     )
+
+
+def issue_one(load: Load, resources: LocalResources, certificate_id: str) -> Any:
+    """Deliver the certificate.requested event of ``certificate_id`` (only that one) to the worker."""
+    envelopes = [
+        envelope
+        for envelope in outbox_events(resources, "certificate.requested")
+        if envelope["payload"]["certificateId"] == certificate_id
+    ]
+    return deliver(load, resources, "issue_certificate", "CertificateRequestsQueue", envelopes)
 
 
 def issue_pending(load: Load, resources: LocalResources) -> Any:

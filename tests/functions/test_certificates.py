@@ -23,6 +23,8 @@ from tests.functions.flows import (
     make_csr,
     outbox_events,
     request_certificate,
+    reveals,
+    stored_certificate,
 )
 from tests.functions.http import call
 from tests.pki import openssl_verify
@@ -61,7 +63,7 @@ def test_a_device_gets_its_certificate_once_and_it_chains_to_its_anchors(
     assert (again.status, again.body["code"]) == (410, catalog.ALREADY_DELIVERED.code)
 
     certificate = x509.load_pem_x509_certificate(delivered.body["certificate"].encode())
-    assert format(certificate.serial_number, "x") == accepted.body["serial"]
+    assert format(certificate.serial_number, "x") == delivered.body["serial"]
     subject = certificate.subject.rfc4514_string()
     assert "CN=astca-dev-device" in subject  # from the token, not the CSR
     assert "whatever" not in subject
@@ -77,6 +79,29 @@ def test_a_device_gets_its_certificate_once_and_it_chains_to_its_anchors(
             leaf=delivered.body["certificate"],
             purpose="sslclient",
         )
+
+
+def test_nothing_the_requester_sees_before_signing_shows_the_serial(
+    signer: dict[str, object], ca: LocalResources, load_function: Load, token: Callable[..., str]
+) -> None:
+    """Seen on main: the 202 carried the serial, and with createdAt (hence notBefore) the whole TBS was known."""
+    csr = make_csr()[0]
+    # Given a request accepted, retried with its Idempotency-Key, and polled before the worker ran
+    accepted = request_certificate(load_function, token, csr, headers={"idempotency-key": "serial-1"})
+    assert accepted.status == 202, accepted.body
+    replayed = request_certificate(load_function, token, csr, headers={"idempotency-key": "serial-1"})
+    early = fetch(load_function, token, accepted.body["id"])
+    assert (replayed.status, early.status) == (202, 409)
+    # Then the serial is fixed in the record and in the worker's message, and none of those answers shows it
+    serial = stored_certificate(ca, accepted.body["id"])["serial"]
+    (requested,) = outbox_events(ca, "certificate.requested")
+    assert requested["payload"]["serial"] == serial
+    assert [answer for answer in (accepted, replayed, early) if reveals(answer, serial)] == []
+    # And the delivered certificate carries that very serial
+    issue_pending(load_function, ca)
+    delivered = fetch(load_function, token, accepted.body["id"])
+    certificate = x509.load_pem_x509_certificate(delivered.body["certificate"].encode())
+    assert format(certificate.serial_number, "x") == delivered.body["serial"] == serial
 
 
 def test_fifty_concurrent_fetches_deliver_exactly_once(
@@ -262,15 +287,15 @@ def test_lookup_by_issuer_and_serial_also_after_delivery(
         )
         return answer.status, answer.body
 
-    by_string = find(certificate.issuer.rfc4514_string(), accepted["serial"])
-    by_der = find(base64.b64encode(certificate.issuer.public_bytes()).decode(), accepted["serial"].upper())
+    by_string = find(certificate.issuer.rfc4514_string(), delivered["serial"])
+    by_der = find(base64.b64encode(certificate.issuer.public_bytes()).decode(), delivered["serial"].upper())
     assert by_string[0] == by_der[0] == 200
     assert by_string[1]["certificate"] == delivered["certificate"]
     assert by_string[1]["id"] == accepted["id"]
     assert (
         find(certificate.issuer.rfc4514_string(), "1234")[1]["code"] == catalog.ISSUER_SERIAL_NOT_FOUND.code
     )
-    assert find(certificate.issuer.rfc4514_string(), accepted["serial"], tenant="globex")[1]["code"] == (
+    assert find(certificate.issuer.rfc4514_string(), delivered["serial"], tenant="globex")[1]["code"] == (
         catalog.ISSUER_SERIAL_NOT_FOUND.code
     )
     assert find("not a name", "zz")[1]["code"] == catalog.MALFORMED_FIELD.code

@@ -14,6 +14,7 @@ import time
 import urllib.parse
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
 from types import ModuleType
 from typing import Any
 
@@ -35,6 +36,8 @@ from tests.functions.flows import (
     make_csr,
     outbox_events,
     request_certificate,
+    reveals,
+    stored_certificate,
 )
 from tests.functions.http import Answer, call
 from tests.pki import self_signed
@@ -81,11 +84,15 @@ def renew(
     handshake: x509.Certificate | None = None,
     header: x509.Certificate | None = None,
     proof: str | None = None,
+    idempotency_key: str | None = None,
+    **fields: Any,
 ) -> Answer:
-    body: dict[str, Any] = {"csr": csr}
+    body: dict[str, Any] = {"csr": csr, **fields}
     if proof is not None:
         body["proof"] = proof
     headers = {HEADER: urllib.parse.quote(header.public_bytes(Encoding.PEM).decode())} if header else {}
+    if idempotency_key is not None:
+        headers["idempotency-key"] = idempotency_key
     return call(
         load_function("renew_certificate"),
         "POST",
@@ -148,6 +155,41 @@ def test_over_mutual_tls_the_device_renews_for_itself_once(
     assert "renewed already" in again[0].body["detail"]
     assert first.body["id"] in again[0].body["detail"]
     assert renew(load_function, make_csr()[0], handshake=renewed).status == 202  # the newest one renews
+
+
+def test_a_renewal_shows_its_serial_only_with_the_certificate(
+    device: tuple[x509.Certificate, Any], load_function: Load, ca: LocalResources, token: Callable[..., str]
+) -> None:
+    current, _ = device
+    csr = make_csr()[0]
+    accepted = renew(load_function, csr, handshake=current, idempotency_key="renew-1")
+    replayed = renew(load_function, csr, handshake=current, idempotency_key="renew-1")
+    early = fetch(load_function, token, accepted.body["id"])
+    assert (accepted.status, replayed.status, early.status) == (202, 202, 409), accepted.body
+    serial = stored_certificate(ca, accepted.body["id"])["serial"]
+    assert [answer for answer in (accepted, replayed, early) if reveals(answer, serial)] == []
+    issue_pending(load_function, ca)
+    assert fetch(load_function, token, accepted.body["id"]).body["serial"] == serial
+
+
+def test_a_renewal_chooses_its_lifetime_and_a_bad_one_leaves_the_certificate_renewable(
+    device: tuple[x509.Certificate, Any], load_function: Load, ca: LocalResources, token: Callable[..., str]
+) -> None:
+    current, _ = device
+    for days in (0, 366, True, "10"):
+        refused = renew(load_function, make_csr()[0], handshake=current, validityDays=days)
+        assert (refused.status, code(refused)) == (400, catalog.MALFORMED_FIELD.code), days
+        assert "from 1 to 365 (the maximum of profile AST_DEVICE)" in refused.body["detail"]
+
+    accepted = renew(load_function, make_csr()[0], handshake=current, validityDays=10)
+
+    assert accepted.status == 202, accepted.body  # the refusals superseded nothing
+    issue_pending(load_function, ca)
+    renewed = x509.load_pem_x509_certificate(
+        fetch(load_function, token, accepted.body["id"]).body["certificate"].encode()
+    )
+    assert renewed.not_valid_after_utc - renewed.not_valid_before_utc == timedelta(days=10)
+    assert renewed.subject == current.subject
 
 
 def test_concurrent_renewals_of_one_certificate_give_one_new_certificate(

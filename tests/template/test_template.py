@@ -45,6 +45,9 @@ OUTBOX_FILTER = {"eventName": ["INSERT"], "dynamodb": {"Keys": {"PK": {"S": [{"p
 ALARM_ACTIONS = {"Fn::If": ["HasAlarmTopic", [ref("AlarmTopicArn")], ref("AWS::NoValue")]}
 BASIC_EXECUTION_ROLE = "/service-role/AWSLambdaBasicExecutionRole"
 # Actions that IAM cannot scope to a resource, so Resource "*" is their only form.
+REQUIRED_SETTINGS = {
+    name: f"{name}-value" for name, info in Settings.model_fields.items() if info.is_required()
+}
 UNSCOPABLE_ACTIONS = frozenset(
     {"kms:CreateKey", "xray:PutTraceSegments", "xray:PutTelemetryRecords", "cloudwatch:PutMetricData"}
 )
@@ -363,6 +366,35 @@ def test_astca_variables_are_the_settings(template: dict[str, Any]) -> None:
 
     assert {name for name in variables if name.startswith(PREFIX)} - fields.keys() == set()
     assert {name for name, info in fields.items() if info.is_required()} - global_variables.keys() == set()
+
+
+def test_max_validity_days_reaches_the_request_functions_and_cloudformation_refuses_what_they_would(
+    template: dict[str, Any],
+) -> None:
+    parameter = template["Parameters"]["MaxValidityDays"]
+    wired = {
+        logical_id
+        for logical_id in FUNCTIONS
+        if function_properties(template, logical_id)
+        .get("Environment", {})
+        .get("Variables", {})
+        .get("ASTCA_MAX_VALIDITY_DAYS")
+        == ref("MaxValidityDays")
+    }
+
+    assert wired == {"RequestCertificateFunction", "RenewCertificateFunction"}
+    assert parameter["Default"] == ""
+    pattern = re.compile(parameter["AllowedPattern"])
+    for days in range(-1, 1000):
+        value = f"AST_DEVICE={days},TLS_CLIENT_WITH_KEY=90"
+        allowed = pattern.fullmatch(value) is not None
+        try:
+            Settings.model_validate({**REQUIRED_SETTINGS, "max_validity_days": value})
+        except ValueError:
+            accepted = False
+        else:
+            accepted = True
+        assert allowed is accepted, value
 
 
 # ---------------------------------------------------------------------------------------- outputs, samconfig

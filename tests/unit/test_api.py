@@ -203,10 +203,9 @@ def test_certificate_views() -> None:
         "id": "c-1",
         "state": "PENDING",
         "profile": "AST_DEVICE",
-        "serial": "01ab",
         "createdAt": "2026-12-03T09:00:00Z",
         "renewalOf": "c-0",
-    }
+    }  # no serial before the certificate is delivered
     delivery = CertificateDelivery(
         id="c-1",
         profile="AST_DEVICE",

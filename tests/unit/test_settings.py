@@ -53,3 +53,34 @@ def test_a_base_url_that_is_not_http_is_refused() -> None:
 def test_audience_is_comma_separated() -> None:
     settings = load_settings({**VALID, "ASTCA_OIDC_AUDIENCE": "astca, portal,"})
     assert settings.oidc_audience == ("astca", "portal")
+
+
+# ---------------------------------------------------------------------------------------- lifetimes
+
+
+def test_each_requestable_profile_lasts_its_own_validity_unless_a_setting_says_otherwise() -> None:
+    assert load_settings(VALID).max_validity_days == {"AST_DEVICE": 365, "TLS_CLIENT_WITH_KEY": 90}
+    lowered = load_settings({**VALID, "ASTCA_MAX_VALIDITY_DAYS": " AST_DEVICE = 30 ,"})
+    assert lowered.max_validity_days == {"AST_DEVICE": 30, "TLS_CLIENT_WITH_KEY": 90}
+    raised = load_settings({**VALID, "ASTCA_MAX_VALIDITY_DAYS": "AST_DEVICE=825,TLS_CLIENT_WITH_KEY=1"})
+    assert raised.max_validity_days == {"AST_DEVICE": 825, "TLS_CLIENT_WITH_KEY": 1}
+
+
+@pytest.mark.parametrize(
+    ("value", "reason"),
+    [
+        ("AST_DEVICE=0", "1 to 825"),
+        ("AST_DEVICE=826", "1 to 825"),
+        ("AST_DEVICE=-5", "1 to 825"),
+        ("AST_DEVICE=1.5", "valid integer"),
+        ("AST_DEVICE=a year", "valid integer"),
+        ("AST_DEVICE", "PROFILE=DAYS"),
+        ("AST_DEVICE=30,AST_DEVICE=40", "more than once"),
+        ("SIGNER_CA=30", "SIGNER_CA: not a requestable profile"),
+        ("ast_device=30", "not a requestable profile"),
+    ],
+)
+def test_a_lifetime_setting_outside_its_bounds_stops_the_function(value: str, reason: str) -> None:
+    with pytest.raises(ConfigurationError, match="ASTCA_MAX_VALIDITY_DAYS") as error:
+        load_settings({**VALID, "ASTCA_MAX_VALIDITY_DAYS": value})
+    assert reason in str(error.value)

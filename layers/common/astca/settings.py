@@ -13,6 +13,7 @@ from functools import cache
 from typing import Annotated, Literal
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     BeforeValidator,
     ConfigDict,
@@ -23,6 +24,7 @@ from pydantic import (
 )
 
 from astca.domain.locations import CaLocations
+from astca.domain.profiles import PROFILES
 
 PREFIX = "ASTCA_"
 
@@ -38,6 +40,47 @@ def _comma_separated(value: object) -> object:
 
 
 CommaSeparated = Annotated[tuple[str, ...], BeforeValidator(_comma_separated)]
+
+# The longest lifetime a setting may give a requestable profile: 825 days, the most the CA/Browser
+# Forum ever allowed an end-entity certificate (2018-2020); the shortest is a day.
+VALIDITY_DAYS_LIMIT = 825
+# Each requestable profile's own validity in days: its maximum lifetime unless a setting changes it.
+PROFILE_VALIDITY_DAYS = {
+    profile.name: profile.validity.days for profile in PROFILES.values() if profile.endpoints
+}
+
+
+def _profile_days(value: object) -> object:
+    """``"AST_DEVICE=180,TLS_CLIENT_WITH_KEY=30"`` as a mapping (other values are left to the type)."""
+    if not isinstance(value, str):
+        return value
+    pairs = [
+        tuple(part.strip() for part in entry.partition("=")) for entry in value.split(",") if entry.strip()
+    ]
+    if any(not sep for _, sep, _ in pairs):
+        raise ValueError("must be comma-separated PROFILE=DAYS pairs")
+    names = [name for name, _, _ in pairs]
+    if len(set(names)) < len(names):
+        raise ValueError("names a profile more than once")
+    return {name: days for name, _, days in pairs}
+
+
+def _every_requestable_profile(days: dict[str, int]) -> dict[str, int]:
+    """The maximum lifetime of every requestable profile: the one given, else the profile's own validity."""
+    unknown = sorted(days.keys() - PROFILE_VALIDITY_DAYS.keys())
+    if unknown:
+        raise ValueError(
+            f"{', '.join(unknown)}: not a requestable profile ({', '.join(sorted(PROFILE_VALIDITY_DAYS))})"
+        )
+    out_of_range = sorted(name for name, value in days.items() if not 1 <= value <= VALIDITY_DAYS_LIMIT)
+    if out_of_range:
+        raise ValueError(f"{', '.join(out_of_range)}: the days must be 1 to {VALIDITY_DAYS_LIMIT}")
+    return PROFILE_VALIDITY_DAYS | days
+
+
+ProfileDays = Annotated[
+    dict[str, int], BeforeValidator(_profile_days), AfterValidator(_every_requestable_profile)
+]
 
 # The KMS key specs a CA key may have: the allow-list of astca.issuance.kms.ALGORITHMS.
 CaKeySpec = Literal["ECC_NIST_P256", "ECC_NIST_P384", "RSA_2048", "RSA_3072", "RSA_4096"]
@@ -106,6 +149,15 @@ class Settings(BaseModel):
     enabled_profiles: CommaSeparated = Field(
         default=("AST_DEVICE", "TLS_CLIENT_WITH_KEY"),
         description="Profiles this issuer serves (comma-separated); others that exist are 51015 UnsupportedProfile",
+    )
+    max_validity_days: ProfileDays = Field(
+        default_factory=dict,
+        validate_default=True,  # completed with every requestable profile's own validity
+        description="Longest lifetime (days) a certificate request may ask for in validityDays, and the "
+        "lifetime of one that asks for none: comma-separated PROFILE=DAYS, each 1 to "
+        f"{VALIDITY_DAYS_LIMIT}; a requestable profile not named keeps its own validity ("
+        + ", ".join(f"{name} {days}" for name, days in PROFILE_VALIDITY_DAYS.items())
+        + ")",
     )
     weak_keys_file: str | None = Field(
         default=None,

@@ -350,6 +350,73 @@ def test_a_signer_that_has_expired_by_not_before_issues_nothing(ca: LocalResourc
     assert signer_ca.signer.calls == 0
 
 
+@settings(max_examples=80, deadline=None)
+@given(seconds=st.integers(min_value=1, max_value=4000 * 86400))
+def test_a_chosen_validity_is_not_after_less_not_before_up_to_the_signers_end(
+    local_signer_ca: tuple[x509.Certificate, ec.EllipticCurvePrivateKey], seconds: int
+) -> None:
+    certificate, private_key = local_signer_ca
+    not_before = certificate.not_valid_before_utc + timedelta(days=1)
+    build = partial(
+        device_certificate_builder,
+        profile=AST_DEVICE,
+        identity=IDENTITY,
+        public_key=ec.generate_private_key(ec.SECP256R1()).public_key(),
+        signer_certificate=certificate,
+        signer_id=SIGNER_ID,
+        serial=new_serial(),
+        not_before=not_before,
+        locations=LOCATIONS,
+    )
+
+    drafts = [build(validity=timedelta(seconds=seconds)).sign(private_key, hashes.SHA256()) for _ in (1, 2)]
+
+    expected = min(not_before + timedelta(seconds=seconds), certificate.not_valid_after_utc)
+    assert drafts[0].not_valid_before_utc == not_before
+    assert drafts[0].not_valid_after_utc == expected
+    assert drafts[0].tbs_certificate_bytes == drafts[1].tbs_certificate_bytes
+
+
+def test_a_device_certificate_lasts_the_validity_it_is_given(signer_ca: SignerCa) -> None:
+    key = ec.generate_private_key(ec.SECP256R1()).public_key()
+    certificate = device_certificate(
+        profile=AST_DEVICE,
+        identity=IDENTITY,
+        public_key=key,
+        signer_certificate=signer_ca.certificate,
+        signer_id=SIGNER_ID,
+        signer=signer_ca.signer,
+        serial=new_serial(),
+        not_before=clock.utcnow() - AST_DEVICE.backdate,
+        locations=LOCATIONS,
+        lint=pkilint_lint,
+        validity=timedelta(days=7),
+    )
+
+    assert certificate.not_valid_after_utc - certificate.not_valid_before_utc == timedelta(days=7)
+
+
+@pytest.mark.parametrize(
+    "lifetime", [timedelta(0), timedelta(days=-1), timedelta(seconds=-1), timedelta(days=1, microseconds=1)]
+)
+def test_a_validity_that_is_not_positive_whole_seconds_is_refused(
+    local_signer_ca: tuple[x509.Certificate, ec.EllipticCurvePrivateKey], lifetime: timedelta
+) -> None:
+    certificate, _ = local_signer_ca
+    with pytest.raises(ValueError, match="positive whole seconds"):
+        device_certificate_builder(
+            profile=AST_DEVICE,
+            identity=IDENTITY,
+            public_key=ec.generate_private_key(ec.SECP256R1()).public_key(),
+            signer_certificate=certificate,
+            signer_id=SIGNER_ID,
+            serial=new_serial(),
+            not_before=clock.utcnow(),
+            locations=LOCATIONS,
+            validity=lifetime,
+        )
+
+
 def test_not_before_must_be_aware(signer_ca: SignerCa) -> None:
     with pytest.raises(ValueError, match="timezone-aware"):
         issue(signer_ca, not_before=datetime(2026, 5, 1, 12, 0, 0))

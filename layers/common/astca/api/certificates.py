@@ -4,19 +4,30 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Annotated
 
-from pydantic import Field
+from pydantic import Field, JsonValue, WithJsonSchema
 
 from astca.api.base import CamelModel, Timestamp
 from astca.domain.certificates import CertificateRecord, DeviceSubject, IssuedCertificate, pem_of
+from astca.domain.profiles import PROFILES
 from astca.domain.proofs import MAX_AGE_SECONDS, MAX_PROOF_CHARS, RENEWAL_PROOF_TYPE
+
+_DEFAULT_MAXIMA = ", ".join(f"{p.name} {p.validity.days} days" for p in PROFILES.values() if p.endpoints)
 
 
 class CertificateRequest(CamelModel):
-    """POST /certificates and /certificates/renew: a PKCS#10 CSR and the profile to issue under."""
+    """POST /certificates and /certificates/renew: a PKCS#10 CSR, the profile to issue under and, optionally, the lifetime."""
 
     csr: str = Field(min_length=1, max_length=16384, description="PEM, or base64 DER, PKCS#10")
     profile: str = Field(default="AST_DEVICE", min_length=1, max_length=64, description="e.g. AST_DEVICE")
+    # Any JSON here: the service checks it against the profile's maximum, and a 4002 names that range.
+    validity_days: Annotated[JsonValue, WithJsonSchema({"type": "integer", "minimum": 1})] = Field(
+        default=None,
+        description="Lifetime in days: 1 to the profile's maximum (ASTCA_MAX_VALIDITY_DAYS; by default its "
+        f"validity: {_DEFAULT_MAXIMA}); notAfter = notBefore + validityDays, never after the signer CA's "
+        "notAfter. Absent: the profile's maximum",
+    )
 
 
 class RenewalRequest(CertificateRequest):
@@ -34,12 +45,11 @@ class RenewalRequest(CertificateRequest):
 
 
 class CertificateAccepted(CamelModel):
-    """A request accepted for asynchronous signing."""
+    """A request accepted for asynchronous signing; its serial is fixed but shown only with the certificate."""
 
     id: str
     state: str
     profile: str
-    serial: str = Field(description="Serial number the certificate will carry (hex)")
     created_at: Timestamp
     renewal_of: str | None = None
 
@@ -50,7 +60,6 @@ class CertificateAccepted(CamelModel):
             id=record.id,
             state=record.state.value,
             profile=record.profile,
-            serial=record.serial,
             created_at=record.created_at,
             renewal_of=record.renewal_of,
         )

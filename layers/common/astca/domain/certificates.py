@@ -45,6 +45,9 @@ class CertificateRecord:
     delivered_at: datetime | None = None
     failure_reason: str | None = None
     renewal_of: str | None = None
+    # notAfter less notBefore in days, fixed when the request is accepted (None only in requests
+    # accepted before requests could choose it: their profile's validity)
+    validity_days: int | None = None
 
 
 @dataclass(frozen=True)

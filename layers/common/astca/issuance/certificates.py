@@ -10,7 +10,7 @@ subject is never empty) and authorityInfoAccess caIssuers (where the issuer's ce
 ``astca.domain.locations``), in that order. notBefore is the one the caller gives, in whole
 seconds (a CA: the moment it is made less the profile's backdate; a device: the one fixed when its
 request was accepted and stored in its record, so the certificate says what the record says);
-notAfter is notBefore plus the profile's validity, never after the issuer's.
+notAfter is notBefore plus the profile's validity (or the lifetime a request chose), never after the issuer's.
 
 ``cryptography`` has no external-signer API, so ``sign_certificate`` builds the certificate and signs
 it once with a throwaway key of the signer's algorithm: that gives the TBS bytes and the
@@ -29,7 +29,7 @@ ValueError, raised before KMS is asked anything.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature
@@ -91,6 +91,7 @@ def certificate_builder(
     issuer: x509.Certificate | None,
     serial: int,
     not_before: datetime,
+    validity: timedelta | None = None,
     alt_names: Sequence[x509.GeneralName] = (),
     ca_issuers: str | None = None,
 ) -> x509.CertificateBuilder:
@@ -98,7 +99,8 @@ def certificate_builder(
 
     ``alt_names`` become the subjectAltName, ``ca_issuers`` the AIA caIssuers URI (both left out when empty).
 
-    A pure function of its inputs: the same inputs give the same TBS. ValueError when the profile
+    A pure function of its inputs: the same inputs give the same TBS; ``validity`` is notAfter less
+    notBefore (None: the profile's), cut at the issuer's notAfter. ValueError when the profile
     does not allow the key, the serial is not 2^63 <= serial < 2^159 or ``not_before`` is naive;
     ``PreconditionFailed("ca hierarchy")`` when the issuer leaves no validity; ``Invalid("ca
     hierarchy")`` when the issuer has no subject key identifier.
@@ -108,7 +110,7 @@ def certificate_builder(
         raise ValueError(
             "serial must be a random positive integer of 64 to 159 bits (2^63 <= serial < 2^159)"
         )
-    start, end = validity(profile, not_before, issuer)
+    start, end = _validity(profile, not_before, issuer, validity)
     ski = x509.SubjectKeyIdentifier.from_public_key(key)
     builder = (
         x509.CertificateBuilder()
@@ -141,21 +143,26 @@ def certificate_builder(
 
 
 def validity(
-    profile: Profile, not_before: datetime, issuer: x509.Certificate | None
+    profile: Profile,
+    not_before: datetime,
+    issuer: x509.Certificate | None,
+    lifetime: timedelta | None = None,
 ) -> tuple[datetime, datetime]:
     """notBefore and notAfter of a ``profile`` certificate: ``not_before`` as given (whole seconds, UTC)
-    and that plus the profile's validity, never after the issuer's notAfter.
+    and that plus ``lifetime`` (None: the profile's validity), never after the issuer's notAfter.
 
     notBefore is not moved up to the issuer's: a device certificate must say the notBefore its record
     was given when the request was accepted, and a CA's (made now, less the backdate) is never before
-    an issuer that already exists. ValueError for a naive ``not_before``;
-    ``PreconditionFailed("ca hierarchy", state="expired")`` when the issuer ends before the
-    certificate could start: it can issue nothing more.
+    an issuer that already exists. ValueError for a naive ``not_before`` or a ``lifetime`` that is not
+    positive whole seconds; ``PreconditionFailed("ca hierarchy", state="expired")`` when the issuer
+    ends before the certificate could start: it can issue nothing more.
     """
     if not_before.tzinfo is None:
         raise ValueError("not_before must be timezone-aware")
+    if lifetime is not None and (lifetime <= timedelta(0) or lifetime.microseconds):
+        raise ValueError("the lifetime must be positive whole seconds")
     start = not_before.astimezone(UTC).replace(microsecond=0)
-    end = start + profile.validity
+    end = start + (profile.validity if lifetime is None else lifetime)
     if issuer is not None:
         end = min(end, issuer.not_valid_after_utc)
     if end <= start:
@@ -166,6 +173,9 @@ def validity(
             state="expired",
         )
     return start, end
+
+
+_validity = validity  # certificate_builder's ``validity`` parameter hides the function's name
 
 
 def key_usage(bits: Iterable[str]) -> x509.KeyUsage:

@@ -1,11 +1,12 @@
 """Device certificates: an end-entity certificate for a device's key, signed by its tenant's signer CA.
 
 The TBS is a pure function of (profile, identity, public key, signer certificate, serial,
-notBefore, locations): the subject comes from the identity (never from a CSR), the extensions from the
-profile's data through the one builder (``certificates.certificate_builder``), the issuer name and
-authority key identifier from the signer certificate. The caller fixes the serial and notBefore
-when it accepts the request (``astca.domain.serials.new_serial``, the profile's ``backdate``) and
-stores them with the certificate record, so a redelivered or concurrent issuance of that record
+notBefore, validity, locations): the subject comes from the identity (never from a CSR), the
+extensions from the profile's data through the one builder (``certificates.certificate_builder``),
+the issuer name and authority key identifier from the signer certificate. The caller fixes the
+serial, notBefore and validity when it accepts the request (``astca.domain.serials.new_serial``,
+the profile's ``backdate``, the lifetime asked for) and stores them with the certificate record, so
+a redelivered or concurrent issuance of that record
 signs the very same TBS: the record is written before anything is signed, and no certificate can
 exist that its record does not already describe (ECDSA signatures differ between runs, the
 certificate's content does not).
@@ -15,14 +16,15 @@ basicConstraints CA:FALSE and keyUsage critical, extendedKeyUsage as the profile
 key identifier and authority key identifier (the signer's SKI), a subjectAltName URI that names the
 device within its tenant (``CaLocations.device``: relying parties such as cryptography's verifier
 require a SAN) and AIA caIssuers where the signer's certificate is served; notAfter is notBefore
-plus the profile's validity, never after the signer's.
+plus the validity fixed at acceptance (the profile's maximum unless the request asked for less),
+never after the signer's.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric.types import PublicKeyTypes
@@ -82,9 +84,11 @@ def device_certificate(
     not_before: datetime,
     locations: CaLocations,
     lint: Callable[[x509.Certificate], None] | None,
+    validity: timedelta | None = None,
 ) -> x509.Certificate:
     """The device certificate of ``profile`` for ``public_key``, signed by ``signer`` under ``signer_certificate``.
 
+    ``validity``: notAfter less notBefore (None: the profile's; never past the signer's notAfter).
     ``lint`` sees the draft before KMS signs (``lint.pkilint_lint`` in the worker: ``Invalid("certificate")``);
     whatever it raises stops issuance. ValueError when the identity, key, serial or notBefore cannot
     make a certificate of ``profile``; ``PreconditionFailed("ca hierarchy")`` when the signer
@@ -99,6 +103,7 @@ def device_certificate(
         serial=serial,
         not_before=not_before,
         locations=locations,
+        validity=validity,
     )
     return sign_certificate(builder, signer, issuer=signer_certificate, lint=lint)
 
@@ -113,6 +118,7 @@ def device_certificate_builder(
     serial: int,
     not_before: datetime,
     locations: CaLocations,
+    validity: timedelta | None = None,
 ) -> x509.CertificateBuilder:
     """The unsigned device certificate ``device_certificate`` signs: the same inputs give the same TBS."""
     if profile.is_ca:
@@ -124,6 +130,7 @@ def device_certificate_builder(
         issuer=signer_certificate,
         serial=serial,
         not_before=not_before,
+        validity=validity,
         alt_names=[x509.UniformResourceIdentifier(identity.uri(locations))],
         ca_issuers=locations.tenant_certificate(identity.tenant, signer_id),
     )

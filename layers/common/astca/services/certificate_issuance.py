@@ -3,10 +3,10 @@
 Two AWS round trips with warm caches: KMS Sign, then one transaction that moves the request
 PENDING -> ISSUED (the claim: a redelivered or concurrent run finds it taken and stops), counts it
 on the signer (conditional on the signer still being ISSUED) and writes certificate.issued. The
-message carries everything the certificate needs (public key, identity, serial, notBefore fixed at
-acceptance), so the worker reads nothing; the tenant's signer comes from ``services.active_signer``
-(cached per container, looked up again once if it was revoked or rotated away). A run that loses the
-claim has signed the very same TBS as the winner, so no certificate exists that the record does not
+message carries everything the certificate needs (public key, identity, serial, notBefore and
+validityDays fixed at acceptance), so the worker reads nothing; the tenant's signer comes from
+``services.active_signer`` (cached per container, looked up again once if it was revoked or rotated
+away). A run that loses the claim has signed the very same TBS as the winner, so no certificate exists that the record does not
 describe.
 
 Failures: a permanent one (lint, a KMS refusal, no usable signer) moves the request to FAILED with the
@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import base64
 from collections.abc import Callable, Mapping
-from datetime import datetime
+from datetime import datetime, timedelta
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
@@ -127,6 +127,7 @@ def _signer_error(error: DomainError) -> CaError:
 def record_of(request: Mapping[str, Any]) -> CertificateRecord:
     """The PENDING record a certificate.requested event describes."""
     not_before = clock.parse_rfc3339(str(request["notBefore"]))
+    validity_days = request.get("validityDays")  # absent in messages from before it was chosen
     return CertificateRecord(
         tenant=str(request["tenant"]),
         id=str(request["certificateId"]),
@@ -137,6 +138,7 @@ def record_of(request: Mapping[str, Any]) -> CertificateRecord:
         subject=DeviceSubject(client_id=str(request["clientId"]), user_id=str(request["userId"])),
         created_at=not_before,
         updated_at=not_before,
+        validity_days=None if validity_days is None else int(validity_days),
     )
 
 
@@ -160,6 +162,7 @@ def certificate_issuance() -> CertificateIssuance:
                 not_before=record.not_before,
                 locations=locations,
                 lint=pkilint_lint,
+                validity=None if record.validity_days is None else timedelta(days=record.validity_days),
             )
         except ValueError as exc:
             raise CaError(catalog.SIGNER_ERROR, f"the certificate cannot be built: {exc}") from exc

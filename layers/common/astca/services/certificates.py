@@ -2,7 +2,10 @@
 
 A request is accepted in one round trip: the profile and CSR are checked in memory, then one
 transaction stores it with its event, conditional on the tenant's current signer being ISSUED.
-The serial and notBefore are fixed here, so the worker signs the same TBS however often it runs.
+The serial, notBefore and lifetime (validityDays: 1 to the profile's maximum, by default that
+maximum) are fixed here, so the worker signs the same TBS however often it runs;
+the serial travels only to the worker (the internal certificate.requested event) and is shown with
+the delivered certificate, never in an answer before it.
 Delivery is one conditional update; the chain above the certificate comes from per-container
 caches (signer certificates by id, the chains above them from ``services.trust``).
 """
@@ -13,7 +16,7 @@ import base64
 import binascii
 import hashlib
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
@@ -99,6 +102,7 @@ class CertificateService:
         signers: SignerRepository,
         *,
         enabled_profiles: frozenset[str],
+        max_validity_days: Mapping[str, int],
         chain: Callable[[str, str], list[str]],
         now: Callable[[], datetime] = clock.utcnow,
     ) -> None:
@@ -106,6 +110,7 @@ class CertificateService:
         self.signers = signers
         self.signer_certificates = SignerCertificates(signers)
         self.enabled_profiles = enabled_profiles
+        self.max_validity_days = max_validity_days
         self.chain = chain
         self.now = now
 
@@ -123,6 +128,18 @@ class CertificateService:
             raise CaError(catalog.UNSUPPORTED_PROFILE, f"profile {name} is not enabled for this issuer")
         return profile
 
+    def validity_days(self, profile: Profile, requested: object) -> int:
+        """The days a request lasts: ``requested``, an integer 1 to the profile's maximum (else 4002), or that maximum."""
+        maximum = self.max_validity_days.get(profile.name, profile.validity.days)
+        if requested is None:
+            return maximum
+        if type(requested) is not int or not 1 <= requested <= maximum:
+            raise CaError(
+                catalog.MALFORMED_FIELD,
+                f"field 'validityDays' must be an integer from 1 to {maximum} (the maximum of profile {profile.name})",
+            )
+        return requested
+
     def request(
         self,
         tenant: str,
@@ -132,11 +149,25 @@ class CertificateService:
         *,
         endpoint: Endpoint = Endpoint.REQUEST,
         renewal_of: str | None = None,
+        validity_days: object = None,
         idempotency_key: str | None = None,
     ) -> CertificateRecord:
-        """Check the request and store it PENDING with its event; once per ``idempotency_key``, if given."""
+        """Check the request and store it PENDING with its event; once per ``idempotency_key``, if given.
+
+        ``validity_days`` is the body's validityDays as sent (any JSON value; None: absent). With an
+        ``idempotency_key`` it is part of the request the key is bound to, as sent: another value is
+        another request (4002).
+        """
         if idempotency_key is None:
-            return self._request(tenant, subject, csr, profile_name, endpoint=endpoint, renewal_of=renewal_of)
+            return self._request(
+                tenant,
+                subject,
+                csr,
+                profile_name,
+                endpoint=endpoint,
+                renewal_of=renewal_of,
+                validity_days=validity_days,
+            )
         if not IDEMPOTENCY_KEY.fullmatch(idempotency_key):
             raise CaError(
                 catalog.MALFORMED_FIELD, "header 'Idempotency-Key' must be 1-255 printable ASCII characters"
@@ -145,13 +176,23 @@ class CertificateService:
         from astca.storage.idempotency import IN_PROGRESS, once  # noqa: PLC0415
 
         scope = f"{tenant}|{subject.user_id}|{endpoint.value}|{idempotency_key}"
+        # validityDays only when sent: a key used before it existed still answers its retries.
+        sent: dict[str, object] = {"csr": csr, "profile": profile_name, "renewalOf": renewal_of}
+        if validity_days is not None:
+            sent["validityDays"] = validity_days
         try:
             item = once(
                 scope,
-                {"csr": csr, "profile": profile_name, "renewalOf": renewal_of},
+                sent,
                 lambda: items.to_item(
                     self._request(
-                        tenant, subject, csr, profile_name, endpoint=endpoint, renewal_of=renewal_of
+                        tenant,
+                        subject,
+                        csr,
+                        profile_name,
+                        endpoint=endpoint,
+                        renewal_of=renewal_of,
+                        validity_days=validity_days,
                     )
                 ),
             )
@@ -172,11 +213,13 @@ class CertificateService:
         *,
         endpoint: Endpoint,
         renewal_of: str | None,
+        validity_days: object,
     ) -> CertificateRecord:
         # The CSR checks and the serial (cryptography, ~40 ms) are loaded by requests, not by GET and lookups.
         from astca.policy.csr import CsrPolicy, parse_csr  # noqa: PLC0415
 
         profile = self.profile(profile_name, endpoint)
+        days = self.validity_days(profile, validity_days)
         checked = CsrPolicy().check(parse_csr(csr), profile)
         now = self.now().replace(microsecond=0)
         record = CertificateRecord(
@@ -190,6 +233,7 @@ class CertificateService:
             created_at=now,
             updated_at=now,
             renewal_of=renewal_of,
+            validity_days=days,
         )
         payload: dict[str, Any] = {
             "tenant": tenant,
@@ -197,6 +241,7 @@ class CertificateService:
             "profile": profile.name,
             "serial": record.serial,
             "notBefore": clock.rfc3339(record.not_before),
+            "validityDays": days,
             "clientId": subject.client_id,
             "userId": subject.user_id,
             "publicKey": base64.b64encode(checked.spki_der).decode("ascii"),
@@ -264,6 +309,7 @@ class CertificateService:
         proven: bool,
         proof: str | None,
         path: str,
+        validity_days: object = None,
         idempotency_key: str | None = None,
     ) -> CertificateRecord:
         """A new request for the device of ``current``, an unexpired certificate of this tenant's signers.
@@ -305,6 +351,7 @@ class CertificateService:
             profile_name,
             endpoint=Endpoint.RENEW,
             renewal_of=item.id,
+            validity_days=validity_days,
             idempotency_key=idempotency_key,
         )
 
@@ -413,5 +460,6 @@ def certificate_service() -> CertificateService:
         CertificateRepository(table),
         SignerRepository(table),
         enabled_profiles=frozenset(settings.enabled_profiles),
+        max_validity_days=settings.max_validity_days,
         chain=delivery_chain,
     )
