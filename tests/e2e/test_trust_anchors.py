@@ -506,12 +506,14 @@ def test_the_tenant_chain_is_all_ec_with_a_p256_signer(tenants: dict[str, Tenant
     assert isinstance(load(anchor(tenant)).public_key(), ec.EllipticCurvePublicKey)
 
 
+@pytest.mark.skipif(
+    shutil.which("certtool") is None,
+    reason="GnuTLS certtool is not installed (Debian: apt-get install gnutls-bin)",
+)
 @pytest.mark.parametrize("which", TENANTS)
 def test_gnutls_certtool_at_profile_high_accepts_the_tenant_chain(
     tenants: dict[str, Tenant], which: str, tmp_path: Path
 ) -> None:
-    if shutil.which("certtool") is None:
-        pytest.skip("GnuTLS certtool is not installed (Debian: apt-get install gnutls-bin)")
     tenant = tenants[which]
 
     verdict = certtool_verify(
