@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 from astca import catalog
 from astca.issuance.kms import KmsKeys
 from astca.services.hierarchy import ca_hierarchy
-from astca.services.tenant_anchors import TenantAnchors
+from astca.services.tenant_anchors import IssuingAnchor, TenantAnchors
 from astca.settings import ca_locations, get_settings
 from astca.storage.anchors import AnchorRepository
 from astca.storage.dynamo import Table
@@ -244,3 +244,39 @@ def test_workers_racing_for_a_tenants_anchor_keep_one_key(ca: LocalResources) ->
     assert [key for key, state in states.items() if state == "Enabled"] == results[:1]
     assert all(state == "PendingDeletion" for key, state in states.items() if key != results[0])
     assert AnchorRepository(Table(settings_.table_name)).get("racing") is not None
+
+
+def test_a_tenant_from_before_anchors_gets_one_with_its_next_signer(
+    ca: LocalResources, load_function: Load, token: Token, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Migration: a signer the platform issuer signed keeps the platform path; the rotation brings the anchor."""
+    hierarchy = ca_hierarchy()
+    legacy_issuance = IssuingAnchor(hierarchy.issuer.certificate, hierarchy.issuer.key_id)
+
+    def platform_issuer(_anchors: TenantAnchors, _tenant: str) -> IssuingAnchor:
+        return legacy_issuance
+
+    with monkeypatch.context() as patched:  # as the worker issued signers before tenants had anchors
+        patched.setattr(TenantAnchors, "ensure", platform_issuer)
+        legacy = issued_signer(load_function, token, ca)
+    old_device = device(load_function, token, ca, "acme")
+    before = trust(load_function, "acme")
+
+    assert before["anchor"] is None
+    assert before["chain"] == [legacy["certificate"], hierarchy.issuer_pem]
+    assert before["platform"]["chain"] == [hierarchy.issuer_pem]
+    assert old_device["chain"] == [legacy["certificate"], hierarchy.issuer_pem]
+    verify(before["platform"]["anchor"], old_device)
+
+    successor = rotate(load_function, token, ca, "acme")
+    after = trust(load_function, "acme")
+    new_device = device(load_function, token, ca, "acme")
+
+    assert after["anchor"] is not None
+    assert pem(successor["certificate"]).issuer == pem(after["anchor"]).subject
+    verify(after["anchor"], new_device)
+    verify(after["platform"]["anchor"], new_device)
+    verify(after["platform"]["anchor"], old_device)  # the old signer's devices verify until they renew
+    with pytest.raises(VerificationError):
+        verify(after["anchor"], old_device)
+    assert set(after["signers"]) == {legacy["certificate"], successor["certificate"]}
