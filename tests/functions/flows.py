@@ -80,16 +80,16 @@ def deliver(
 
 
 def issued_signer(
-    load: Load, token: Token, resources: LocalResources, tenant: str = "acme"
+    load: Load, token: Token, resources: LocalResources, tenant: str = "acme", *, rotate: bool = False
 ) -> dict[str, Any]:
-    """Create the tenant's signer through the API and let the worker issue it; the current signer."""
+    """Create the tenant's signer (``rotate``: its successor) through the API and let the worker issue it; the current signer."""
     created = call(
         load("create_signer"),
         "POST",
         "/v1/tenants/{tenant}/signers",
         params={"tenant": tenant},
         token=token(tenant, "admin"),
-        body={"name": f"{tenant} devices"},
+        body={"name": f"{tenant} devices", "rotate": rotate},
     )
     assert created.status == 202, created.body
     requested = [e for e in outbox_events(resources, "signer.requested") if e["payload"]["tenant"] == tenant]
@@ -101,7 +101,7 @@ def issued_signer(
         params={"tenant": tenant},
         token=token(tenant, "admin"),
     )
-    assert current.body["state"] == "ISSUED", current.body
+    assert (current.body["id"], current.body["state"]) == (created.body["id"], "ISSUED"), current.body
     body: dict[str, Any] = current.body
     return body
 

@@ -28,7 +28,6 @@ from local.events import http_event
 from local.functions import lambda_context
 from local.resources import LocalResources
 from tests.functions.flows import (
-    deliver,
     fetch,
     issue_pending,
     issued_signer,
@@ -92,31 +91,6 @@ def ca_issuers(certificate: x509.Certificate) -> str:
     return str(location)
 
 
-def rotate(load: Load, token: Token, resources: LocalResources, tenant: str) -> dict[str, Any]:
-    """Create the successor of the tenant's signer and let the worker issue it; the new current signer."""
-    created = call(
-        load("create_signer"),
-        "POST",
-        "/v1/tenants/{tenant}/signers",
-        params={"tenant": tenant},
-        token=token(tenant, "admin"),
-        body={"name": f"{tenant} devices 2", "rotate": True},
-    )
-    assert created.status == 202, created.body
-    requested = [e for e in outbox_events(resources, "signer.requested") if e["payload"]["tenant"] == tenant]
-    deliver(load, resources, "issue_signer", "SignerRequestsQueue", requested)
-    current = call(
-        load("get_current_signer"),
-        "GET",
-        "/v1/tenants/{tenant}/signers/current",
-        params={"tenant": tenant},
-        token=token(tenant, "admin"),
-    )
-    assert current.body["id"] == created.body["id"], current.body
-    body: dict[str, Any] = current.body
-    return body
-
-
 def test_each_tenant_gets_an_anchor_of_its_own_that_accepts_its_devices_only(
     ca: LocalResources, load_function: Load, token: Token
 ) -> None:
@@ -152,7 +126,7 @@ def test_a_rotation_keeps_the_anchor_and_the_successor_signs_at_once(
         device(load_function, token, ca, "acme")["chain"][0] == first["certificate"]
     )  # the worker caches it
 
-    successor = rotate(load_function, token, ca, "acme")
+    successor = issued_signer(load_function, token, ca, rotate=True)
     after = device(load_function, token, ca, "acme")
 
     assert trust(load_function, "acme")["anchor"] == anchor
@@ -268,7 +242,7 @@ def test_a_tenant_from_before_anchors_gets_one_with_its_next_signer(
     assert old_device["chain"] == [legacy["certificate"], hierarchy.issuer_pem]
     verify(before["platform"]["anchor"], old_device)
 
-    successor = rotate(load_function, token, ca, "acme")
+    successor = issued_signer(load_function, token, ca, rotate=True)
     after = trust(load_function, "acme")
     new_device = device(load_function, token, ca, "acme")
 

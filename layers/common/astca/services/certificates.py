@@ -158,7 +158,8 @@ class CertificateService:
         ``idempotency_key`` it is part of the request the key is bound to, as sent: another value is
         another request (4002).
         """
-        if idempotency_key is None:
+
+        def accept() -> CertificateRecord:
             return self._request(
                 tenant,
                 subject,
@@ -168,6 +169,9 @@ class CertificateService:
                 renewal_of=renewal_of,
                 validity_days=validity_days,
             )
+
+        if idempotency_key is None:
+            return accept()
         if not IDEMPOTENCY_KEY.fullmatch(idempotency_key):
             raise CaError(
                 catalog.MALFORMED_FIELD, "header 'Idempotency-Key' must be 1-255 printable ASCII characters"
@@ -184,17 +188,7 @@ class CertificateService:
             item = once(
                 scope,
                 sent,
-                lambda: items.to_item(
-                    self._request(
-                        tenant,
-                        subject,
-                        csr,
-                        profile_name,
-                        endpoint=endpoint,
-                        renewal_of=renewal_of,
-                        validity_days=validity_days,
-                    )
-                ),
+                lambda: items.to_item(accept()),
             )
         except Conflict as error:
             raise CaError(catalog.MALFORMED_FIELD, error.detail) from error
