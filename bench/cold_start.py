@@ -588,7 +588,7 @@ class Scene:
 
         from tests.functions.sdk_configs import certificate_b64
 
-        fetched, held = self.certificate(), self.certificate()
+        fetched, held, revoked = self.certificate(), self.certificate(), self.certificate()
         route = "/v1/tenants/{tenant}/certificates/{certificateId}"
         delivered = self.call(
             "get_certificate", "GET", route, 200, user="device", params={"certificateId": held}
@@ -619,6 +619,15 @@ class Scene:
             ),
             self.probe(
                 "create_sdk_config", "POST", "/v1/tenants/{tenant}/sdkconfig", 201, user="admin", body=config
+            ),
+            self.probe(
+                "revoke_certificate",
+                "POST",
+                route + "/revoke",
+                200,
+                user="admin",
+                params={"certificateId": revoked},
+                body={"reason": "keyCompromise"},
             ),
         ]
 

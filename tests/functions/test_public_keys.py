@@ -37,7 +37,7 @@ from tests.key_proofs import DeviceKey, b64url, compact, subject
 
 KEYS = "/v1/tenants/{tenant}/public-keys"
 KEY = "/v1/tenants/{tenant}/public-keys/{kid}"
-STATUSES = {entry.code: entry.http_status for entry in catalog.ENTRIES}
+STATUSES = {entry.code: entry.http_status for entry in catalog.ENTRIES + catalog.EXTENSIONS}
 
 
 class Api:

@@ -245,6 +245,9 @@ def test_a_looked_up_certificate_takes_its_subject_and_validity_as_read() -> Non
         "notAfter": "2027-12-03T09:00:00Z",
         "certificate": pem_of(der),
         "chain": ["signer", "issuer"],
+        "status": "VALID",
+        "revokedAt": None,
+        "revocationReason": None,
     }
     lines = pem_of(der).splitlines()
     assert lines[0] == "-----BEGIN CERTIFICATE-----"

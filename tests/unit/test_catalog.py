@@ -61,11 +61,25 @@ def test_module_prints_the_catalog_as_json() -> None:
         env={"PYTHONPATH": str(layer)},
     ).stdout
     rows = json.loads(out)
-    assert [tuple(row) for row in rows] == [
+    seed, extensions = rows[:55], rows[55:]
+    assert [tuple(row) for row in seed] == [
         ("subsystem", "errorCode", "httpStatus", "name", "description")
     ] * 55
-    assert [(r["errorCode"], r["httpStatus"], r["name"], r["description"]) for r in rows] == seed_rows()
+    assert [(r["errorCode"], r["httpStatus"], r["name"], r["description"]) for r in seed] == seed_rows()
+    assert [(r["errorCode"], r["extension"]) for r in extensions] == [
+        (e.error_code, True) for e in catalog.EXTENSIONS
+    ]
     assert {r["subsystem"] for r in rows} == {510}
+
+
+def test_extensions_take_free_slots_of_the_seeds_ranges() -> None:
+    seed_codes = {code for code, *_ in seed_rows()}
+    for entry in catalog.EXTENSIONS:
+        assert entry.extension
+        assert entry.error_code not in seed_codes
+        assert entry.name not in {name for _, _, name, _ in seed_rows()}
+    # certificate retrieval (20-29), as the seed's 51020-51022
+    assert {e.error_code for e in catalog.EXTENSIONS} <= set(range(23, 30))
 
 
 def test_ca_error_defaults_its_detail_to_the_description() -> None:

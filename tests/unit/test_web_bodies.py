@@ -37,7 +37,7 @@ def take_nothing() -> dict[str, Any]:
 
 
 handler = lambda_handler(app)
-CATALOG_CODES = {entry.code for entry in catalog.ENTRIES}
+CATALOG_CODES = {entry.code for entry in catalog.ENTRIES + catalog.EXTENSIONS}
 JSON_TYPES = [
     "application/json",
     "APPLICATION/JSON",

@@ -1,7 +1,9 @@
 """The AST Certificate Authority error catalog (subsystem 510) and the one exception that carries it.
 
 Every failure that leaves the service is one of these entries: code refers to ``catalog.BAD_KEY``,
-never to a bare status or string. ``python -m astca.catalog`` prints the catalog as JSON.
+never to a bare status or string. ``ENTRIES`` are the seed's 55 rows exactly; ``EXTENSIONS`` are the
+codes astca adds in free slots of the matching ranges for failure cases the seed does not name,
+each marked ``extension`` (in its JSON row too). ``python -m astca.catalog`` prints the catalog as JSON.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ class ErrorEntry:
     http_status: int
     name: str
     description: str
+    extension: bool = False  # not a seed row: a code astca added in a free slot of its range
 
     @property
     def code(self) -> int:
@@ -39,6 +42,7 @@ class ErrorEntry:
             "httpStatus": self.http_status,
             "name": self.name,
             "description": self.description,
+            **({"extension": True} if self.extension else {}),
         }
 
 
@@ -55,11 +59,18 @@ class CaError(Exception):
 
 
 ENTRIES: list[ErrorEntry] = []
+EXTENSIONS: list[ErrorEntry] = []
 
 
 def _entry(error_code: int, http_status: int, name: str, description: str) -> ErrorEntry:
     entry = ErrorEntry(error_code, http_status, name, description)
     ENTRIES.append(entry)
+    return entry
+
+
+def _extension(error_code: int, http_status: int, name: str, description: str) -> ErrorEntry:
+    entry = ErrorEntry(error_code, http_status, name, description, extension=True)
+    EXTENSIONS.append(entry)
     return entry
 
 
@@ -288,12 +299,16 @@ def echo(value: object, limit: int = ECHO_LIMIT) -> str:
     return shown if len(shown) <= limit else shown[: limit - 3] + "..."
 
 
-BY_CODE: dict[int, ErrorEntry] = {entry.error_code: entry for entry in ENTRIES}
+# Extensions (free slots of the seed's ranges): certificate retrieval 20-29.
+CERTIFICATE_REVOKED = _extension(23, 410, "CertificateRevoked", "The certificate was revoked")
+ALREADY_REVOKED = _extension(24, 409, "AlreadyRevoked", "The certificate was already revoked")
+
+BY_CODE: dict[int, ErrorEntry] = {entry.error_code: entry for entry in ENTRIES + EXTENSIONS}
 
 
 def main() -> None:
     """Print the catalog as a JSON list."""
-    print(json.dumps([entry.as_json() for entry in ENTRIES], indent=2))
+    print(json.dumps([entry.as_json() for entry in ENTRIES + EXTENSIONS], indent=2))
 
 
 if __name__ == "__main__":

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from enum import StrEnum
 from typing import Annotated
 
 from pydantic import Field, JsonValue, WithJsonSchema
@@ -81,6 +82,53 @@ class CertificateDelivery(CamelModel):
     )
 
 
+class CertificateRevocationReason(StrEnum):
+    """RFC 5280 CRLReason names that apply to a device certificate."""
+
+    UNSPECIFIED = "unspecified"
+    KEY_COMPROMISE = "keyCompromise"
+    AFFILIATION_CHANGED = "affiliationChanged"
+    SUPERSEDED = "superseded"
+    CESSATION_OF_OPERATION = "cessationOfOperation"
+    PRIVILEGE_WITHDRAWN = "privilegeWithdrawn"
+
+
+class RevokeCertificateRequest(CamelModel):
+    """POST /certificates/{id}/revoke: why."""
+
+    reason: CertificateRevocationReason = CertificateRevocationReason.UNSPECIFIED
+
+
+class RevokeBySerialRequest(RevokeCertificateRequest):
+    """POST /certificates/revoke: the certificate by issuer and serial, in the lookup's forms, and why."""
+
+    issuer: str = Field(min_length=1, max_length=2048, description="RFC 4514 name, or base64 DER of a Name")
+    serial: str = Field(min_length=1, max_length=42, description="hex, optionally 0x-prefixed")
+
+
+class CertificateRevocation(CamelModel):
+    """A certificate as revoked."""
+
+    id: str
+    state: str
+    serial: str
+    revoked_at: Timestamp
+    revocation_reason: str
+
+    @classmethod
+    def of(cls, record: CertificateRecord) -> CertificateRevocation:
+        """The view of a revoked record."""
+        assert record.revoked_at is not None
+        assert record.revocation_reason is not None
+        return cls(
+            id=record.id,
+            state=record.state.value,
+            serial=record.serial,
+            revoked_at=record.revoked_at,
+            revocation_reason=record.revocation_reason,
+        )
+
+
 class CertificateLookup(CamelModel):
     """An issued certificate found by issuer and serial, with its metadata."""
 
@@ -95,6 +143,9 @@ class CertificateLookup(CamelModel):
     not_after: Timestamp
     certificate: str = Field(description="PEM")
     chain: list[str]
+    status: str = Field(description="VALID or REVOKED")
+    revoked_at: Timestamp | None = None
+    revocation_reason: str | None = None
 
     @classmethod
     def of(
@@ -119,4 +170,7 @@ class CertificateLookup(CamelModel):
             not_after=not_after,
             certificate=pem_of(found.certificate),
             chain=list(chain),
+            status="REVOKED" if found.revoked_at else "VALID",
+            revoked_at=found.revoked_at,
+            revocation_reason=found.revocation_reason,
         )

@@ -9,12 +9,13 @@ from enum import StrEnum
 
 
 class CertificateState(StrEnum):
-    """Where a certificate request is: PENDING -> ISSUED -> DELIVERED, or FAILED."""
+    """Where a certificate request is: PENDING -> ISSUED -> DELIVERED, or FAILED; ISSUED or DELIVERED -> REVOKED."""
 
     PENDING = "PENDING"
     ISSUED = "ISSUED"
     DELIVERED = "DELIVERED"
     FAILED = "FAILED"
+    REVOKED = "REVOKED"
 
 
 @dataclass(frozen=True)
@@ -45,6 +46,8 @@ class CertificateRecord:
     delivered_at: datetime | None = None
     failure_reason: str | None = None
     renewal_of: str | None = None
+    revoked_at: datetime | None = None
+    revocation_reason: str | None = None  # an RFC 5280 CRLReason name
     # notAfter less notBefore in days, fixed when the request is accepted (None only in requests
     # accepted before requests could choose it: their profile's validity)
     validity_days: int | None = None
@@ -60,6 +63,9 @@ class IssuedCertificate:
     profile: str
     signer_id: str
     certificate: bytes
+    state: CertificateState = CertificateState.ISSUED
+    revoked_at: datetime | None = None
+    revocation_reason: str | None = None
 
 
 def pem_of(der: bytes) -> str:

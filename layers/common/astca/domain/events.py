@@ -39,6 +39,7 @@ ROUTES: dict[str, Topic] = {
     "tenant_anchor.created": Topic.CA_EVENTS,
     "certificate.issued": Topic.CA_EVENTS,
     "certificate.failed": Topic.CA_EVENTS,
+    "certificate.revoked": Topic.CA_EVENTS,
     "public_key.registered": Topic.CA_EVENTS,
     "public_key.deleted": Topic.CA_EVENTS,
 }

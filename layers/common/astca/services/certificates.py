@@ -263,13 +263,42 @@ class CertificateService:
                 raise CaError(
                     catalog.NOT_YET_SIGNED, error.detail, headers={"Retry-After": RETRY_AFTER_SECONDS}
                 ) from error
-            entry = (
-                catalog.ISSUANCE_FAILED
-                if error.state == CertificateState.FAILED
-                else catalog.ALREADY_DELIVERED
-            )
+            entry = {
+                CertificateState.FAILED.value: catalog.ISSUANCE_FAILED,
+                CertificateState.REVOKED.value: catalog.CERTIFICATE_REVOKED,
+            }.get(str(error.state), catalog.ALREADY_DELIVERED)
             raise CaError(entry, error.detail) from error
         return Delivery(record=record, certificate=_pem(record), chain=self._chain(record))
+
+    def revoke(self, tenant: str, certificate_id: str, reason: str) -> CertificateRecord:
+        """Revoke an issued certificate of the tenant (5104042 unknown, 51024 already, 51020 / 51022 never issued)."""
+        record = self.repository.get(tenant, certificate_id) if ids.is_ulid(certificate_id) else None
+        if record is None:
+            raise CaError(
+                catalog.CERTIFICATE_NOT_FOUND, f"tenant {tenant} has no certificate {certificate_id}"
+            )
+        event = {
+            "tenant": tenant,
+            "certificateId": record.id,
+            "serial": record.serial,
+            "signerId": record.signer_id,
+            "reason": reason,
+        }
+        try:
+            return self.repository.revoke(
+                record, reason=reason, now=self.now(), event=("certificate.revoked", event)
+            )
+        except PreconditionFailed as error:
+            entry = {
+                CertificateState.REVOKED.value: catalog.ALREADY_REVOKED,
+                CertificateState.PENDING.value: catalog.NOT_YET_SIGNED,
+                CertificateState.FAILED.value: catalog.ISSUANCE_FAILED,
+            }.get(str(error.state), catalog.ALREADY_REVOKED)
+            raise CaError(entry, error.detail) from error
+
+    def revoke_found(self, tenant: str, issuer: str, serial: str, reason: str) -> CertificateRecord:
+        """Revoke the certificate of ``issuer`` and ``serial``, in the lookup's forms (5104044 when none)."""
+        return self.revoke(tenant, self.find(tenant, issuer, serial).issued.id, reason)
 
     def find(self, tenant: str, issuer: str, serial: str) -> Lookup:
         """The issued certificate of ``issuer`` (RFC 4514 or base64 DER) and ``serial`` (hex), and its chain."""
@@ -331,6 +360,7 @@ class CertificateService:
             item is None
             or item.certificate != current.public_bytes(Encoding.DER)
             or not current.not_valid_before_utc <= now <= current.not_valid_after_utc
+            or item.state is CertificateState.REVOKED
             or Endpoint.RENEW not in PROFILES[item.profile].endpoints
         ):
             raise refused

@@ -17,14 +17,20 @@
   unlike TransactWriteItems, has no idempotency token).
 
 Items: ``TENANT#{t}`` / ``CERT#{id}``; once issued also ``GSI1PK = ISSUER#{t}#{sha256(issuer DER)}``,
-``GSI1SK = SERIAL#{hex}``. GSI1 projects only the profile, the signer and the certificate (the rest
-is in the keys or in the certificate itself): delivering a certificate does not write the index,
-and issuing one writes a single index unit. ``expiresAtEpoch`` (TTL) gives an undelivered request a
+``GSI1SK = SERIAL#{hex}``. GSI1 projects only the profile, the signer, the certificate and, once
+revoked, when and why (the rest is in the keys or in the certificate itself): delivering a
+certificate does not write the index, and issuing one writes a single index unit.
+
+- revoke: one transaction of ISSUED or DELIVERED (as read) -> REVOKED with the time and reason, the
+  revocation record ``REVOKED#{t}#{signer id}`` / ``SERIAL#{hex}`` (what the signer's CRL lists;
+  ``attribute_not_exists``, so a serial is revoked once) and the certificate.revoked event. A
+  refusal says the state found (``PreconditionFailed``). ``expiresAtEpoch`` (TTL) gives an undelivered request a
 week; a delivered certificate stays until it expires.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import secrets
 from collections.abc import Mapping
@@ -42,6 +48,7 @@ from astca.storage.signers import POINTER_SK, ROTATED, usage_sk
 from astca.storage.tenancy import TenantRepository
 
 CERT_PREFIX = "CERT#"
+REVOCABLE = frozenset({CertificateState.ISSUED, CertificateState.DELIVERED})
 DELIVERY_WINDOW = timedelta(days=7)
 SUPERSEDED = "SUPERSEDED"  # the state a renewal finds on a certificate renewed before
 
@@ -130,6 +137,58 @@ class CertificateRepository(TenantRepository):
                 return items.from_item(CertificateRecord, refused.item)  # our own update, retried
             raise _not_deliverable(tenant, certificate_id, user_id, refused.item) from refused
         return items.from_item(CertificateRecord, old)
+
+    def revoke(
+        self, record: CertificateRecord, *, reason: str, now: datetime, event: Event
+    ) -> CertificateRecord:
+        """ISSUED or DELIVERED (as read) -> REVOKED, with its revocation record and event; the record as revoked.
+
+        ``PreconditionFailed("certificate", state=...)`` with the state found when it changed since it
+        was read or was never issued (PENDING, FAILED, REVOKED).
+        """
+        if record.state not in REVOCABLE or record.signer_id is None:
+            raise _not_revocable(record, record.state)
+        stamp = clock.rfc3339(now)
+        certificate_op = self.table.update_op(
+            self.pk(record.tenant),
+            f"{CERT_PREFIX}{record.id}",
+            update="SET #state = :revoked, revokedAt = :now, revocationReason = :reason, updatedAt = :now",
+            condition="#state = :was",
+            names={"#state": "state"},
+            values={
+                ":revoked": CertificateState.REVOKED.value,
+                ":now": stamp,
+                ":reason": reason,
+                ":was": record.state.value,
+            },
+        )
+        revocation_op = self.table.put_op(
+            {
+                "PK": revoked_key(record.tenant, record.signer_id),
+                "SK": serial_key(record.serial),
+                "type": "revocation",
+                "certificateId": record.id,
+                "serial": record.serial,
+                "revokedAt": stamp,
+                "revocationReason": reason,
+                "notAfterEpoch": int(record.not_after.timestamp()) if record.not_after else 0,
+            },
+            condition="attribute_not_exists(PK)",
+        )
+        try:
+            self.table.transact([certificate_op, revocation_op, self.outbox.op(*event)])
+        except TransactionCancelled as cancelled:
+            if cancelled.failed_at(0) or cancelled.failed_at(1):
+                found = (cancelled.items[0] or {}).get("state", CertificateState.REVOKED.value)
+                raise _not_revocable(record, CertificateState(found)) from cancelled
+            raise cancelled.outcome("revocation") from cancelled
+        return dataclasses.replace(
+            record,
+            state=CertificateState.REVOKED,
+            revoked_at=clock.parse_rfc3339(stamp),
+            revocation_reason=reason,
+            updated_at=clock.parse_rfc3339(stamp),
+        )
 
     def get(self, tenant: str, certificate_id: str) -> CertificateRecord | None:
         """A request of the tenant, or None."""
@@ -252,6 +311,22 @@ def _indexed(item: Mapping[str, Any]) -> IssuedCertificate:
         profile=item["profile"],
         signer_id=item["signerId"],
         certificate=bytes(item["certificate"]),
+        state=CertificateState.REVOKED if item.get("revokedAt") else CertificateState.ISSUED,
+        revoked_at=clock.parse_rfc3339(str(item["revokedAt"])) if item.get("revokedAt") else None,
+        revocation_reason=str(item["revocationReason"]) if item.get("revocationReason") else None,
+    )
+
+
+def revoked_key(tenant: str, signer_id: str) -> str:
+    """The partition of a signer's revocation records: what its CRL lists."""
+    return f"REVOKED#{tenant}#{signer_id}"
+
+
+def _not_revocable(record: CertificateRecord, state: CertificateState) -> PreconditionFailed:
+    return PreconditionFailed(
+        "certificate",
+        f"certificate {record.id} is {state.value}: only an issued certificate is revoked",
+        state=state.value,
     )
 
 
