@@ -594,6 +594,10 @@ class Scene:
             "get_certificate", "GET", route, 200, user="device", params={"certificateId": held}
         )
         device = x509.load_pem_x509_certificate(delivered["certificate"].encode())
+        own = self.call(
+            "get_certificate", "GET", route, 200, user="device", params={"certificateId": self.certificate()}
+        )
+        own_device = x509.load_pem_x509_certificate(own["certificate"].encode())
         query = {"issuer": device.issuer.rfc4514_string(), "serial": delivered["serial"]}
         config = {
             "tlsBundle": [certificate_b64("TLS root")],
@@ -628,6 +632,14 @@ class Scene:
                 user="admin",
                 params={"certificateId": revoked},
                 body={"reason": "keyCompromise"},
+            ),
+            self.probe(
+                "revoke_own_certificate",
+                "POST",
+                certificates + "/revoke-self",
+                200,
+                body={"reason": "keyCompromise"},
+                client_certificate=own_device.public_bytes(Encoding.DER),
             ),
         ]
 

@@ -10,6 +10,7 @@ from typing import Any
 import boto3
 import pytest
 from cryptography import x509
+from cryptography.hazmat.primitives.serialization import Encoding
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -25,6 +26,7 @@ from tests.functions.flows import (
 )
 from tests.functions.http import Answer, call
 from tests.functions.test_renewal import renew
+from tests.pki import self_signed
 
 Load = Callable[[str], ModuleType]
 Token = Callable[..., str]
@@ -205,3 +207,42 @@ def test_concurrent_revocations_of_one_certificate_revoke_it_once(
         if e["payload"]["certificateId"] == certificate["id"]
     ]
     assert len(events) == 1
+
+
+def revoke_self(load: Load, current: x509.Certificate | None, **body: Any) -> Answer:
+    """POST /certificates/revoke-self, the certificate arriving as API Gateway's mutual-TLS domain passes it."""
+    return call(
+        load("revoke_own_certificate"),
+        "POST",
+        "/v1/tenants/{tenant}/certificates/revoke-self",
+        params={"tenant": "acme"},
+        body=body,
+        client_certificate=current.public_bytes(Encoding.DER) if current else None,
+    )
+
+
+def test_a_device_revokes_its_own_certificate_over_mutual_tls(
+    signer: dict[str, Any], ca: LocalResources, load_function: Load, token: Token
+) -> None:
+    certificate = issued(load_function, token, ca)
+    current = x509.load_pem_x509_certificate(certificate["certificate"].encode())
+
+    assert revoke_self(load_function, None).body["code"] == catalog.TLS_CLIENT_AUTH_MISSING.code
+    stranger = x509.load_pem_x509_certificate(self_signed().encode())
+    assert (
+        revoke_self(load_function, stranger).status,
+        revoke_self(load_function, stranger).body["code"],
+    ) == (
+        401,
+        catalog.UNAUTHORIZED.code,
+    )
+    revoked = revoke_self(load_function, current, reason="keyCompromise")
+
+    assert revoked.status == 200, revoked.body
+    assert (revoked.body["id"], revoked.body["revocationReason"]) == (certificate["id"], "keyCompromise")
+    assert len(revocation_records(ca, signer["id"])) == 1
+    again = revoke_self(load_function, current)
+    assert (again.status, again.body["code"]) == (
+        401,
+        catalog.UNAUTHORIZED.code,
+    )  # no longer a valid certificate

@@ -12,7 +12,7 @@ from pydantic import Field, JsonValue, WithJsonSchema
 from astca.api.base import CamelModel, Timestamp
 from astca.domain.certificates import CertificateRecord, DeviceSubject, IssuedCertificate, pem_of
 from astca.domain.profiles import PROFILES
-from astca.domain.proofs import MAX_AGE_SECONDS, MAX_PROOF_CHARS, RENEWAL_PROOF_TYPE
+from astca.domain.proofs import MAX_AGE_SECONDS, MAX_PROOF_CHARS, RENEWAL_PROOF_TYPE, REVOCATION_PROOF_TYPE
 
 _DEFAULT_MAXIMA = ", ".join(f"{p.name} {p.validity.days} days" for p in PROFILES.values() if p.endpoints)
 
@@ -104,6 +104,19 @@ class RevokeBySerialRequest(RevokeCertificateRequest):
 
     issuer: str = Field(min_length=1, max_length=2048, description="RFC 4514 name, or base64 DER of a Name")
     serial: str = Field(min_length=1, max_length=42, description="hex, optionally 0x-prefixed")
+
+
+class SelfRevocationRequest(RevokeCertificateRequest):
+    """POST /certificates/revoke-self: why and, where a header carried the certificate, a proof of its key."""
+
+    proof: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=MAX_PROOF_CHARS,
+        description="Only where a TLS terminator's header carries the client certificate: a compact JWS, header "
+        f"typ {REVOCATION_PROOF_TYPE!r}, signed by the certificate's key, with claims htm 'POST', htu the request "
+        f"path, reason (as in this body) and iat (within {MAX_AGE_SECONDS} s). Not needed over mutual TLS.",
+    )
 
 
 class CertificateRevocation(CamelModel):

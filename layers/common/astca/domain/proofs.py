@@ -9,5 +9,8 @@ from __future__ import annotations
 
 KEY_PROOF_TYPE = "astca-key-proof+jwt"  # POST /public-keys: the registered key signs it
 RENEWAL_PROOF_TYPE = "astca-renewal+jwt"  # POST /certificates/renew: the current certificate's key signs it
+REVOCATION_PROOF_TYPE = (
+    "astca-revocation+jwt"  # POST /certificates/self/revoke: the revoked certificate's key
+)
 MAX_PROOF_CHARS = 8192
 MAX_AGE_SECONDS = 300

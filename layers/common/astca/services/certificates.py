@@ -33,7 +33,7 @@ from astca.domain.certificates import (
 )
 from astca.domain.errors import Conflict, NotFound, PreconditionFailed
 from astca.domain.profiles import PROFILES, Endpoint, Profile
-from astca.domain.proofs import RENEWAL_PROOF_TYPE
+from astca.domain.proofs import RENEWAL_PROOF_TYPE, REVOCATION_PROOF_TYPE
 from astca.domain.serials import new_serial
 from astca.domain.signers import SignerState
 from astca.identity.principal import Principal
@@ -341,32 +341,17 @@ class CertificateService:
         carried it) ``proof`` must: a renewal proof signed by that key over this request and ``csr``.
         The renewed certificate is superseded by the new request, once (``CertificateRepository.accept``).
         """
-        from cryptography.hazmat.primitives.serialization import Encoding  # noqa: PLC0415 - renewals only
-
         if not proven:
-            self._check_renewal_proof(current, proof, csr=csr, path=path)
-        refused = CaError(
-            catalog.UNAUTHORIZED,
-            "the client certificate is not an unexpired certificate issued by a signer of this tenant",
-        )
-        try:
-            item = self.repository.find(
-                tenant, current.issuer.public_bytes(), format(current.serial_number, "x")
-            )
-        except ValueError:
-            raise refused from None
-        now = self.now()
-        if (
-            item is None
-            or item.certificate != current.public_bytes(Encoding.DER)
-            or not current.not_valid_before_utc <= now <= current.not_valid_after_utc
-            or item.state is CertificateState.REVOKED
-            or Endpoint.RENEW not in PROFILES[item.profile].endpoints
-        ):
-            raise refused
+            expected = {"htm": "POST", "htu": path, "csr": renewal_csr_hash(csr)}
+            self._check_proof(current, proof, typ=RENEWAL_PROOF_TYPE, what="renewal", expected=expected)
+        item = self._own(tenant, current)
         signer = self.signers.get(tenant, item.signer_id)
-        if signer is None or signer.state is not SignerState.ISSUED:
-            raise refused
+        if (
+            Endpoint.RENEW not in PROFILES[item.profile].endpoints
+            or signer is None
+            or signer.state is not SignerState.ISSUED
+        ):
+            raise _not_own()
         subject = device_subject(current)
         return self.request(
             tenant,
@@ -379,8 +364,42 @@ class CertificateService:
             idempotency_key=idempotency_key,
         )
 
-    def _check_renewal_proof(self, current: Certificate, proof: str | None, *, csr: str, path: str) -> None:
-        """510401 unless ``proof`` is a fresh renewal proof by the key of ``current`` for this request."""
+    def revoke_own(
+        self, tenant: str, current: Certificate, reason: str, *, proven: bool, proof: str | None, path: str
+    ) -> CertificateRecord:
+        """A device revokes its own certificate ``current``, proving its key as renewal does.
+
+        ``proven``: the TLS handshake proved it. Otherwise ``proof`` must: a revocation proof (typ
+        ``astca-revocation+jwt``) signed by that key, claims htm, htu (this path), reason and iat.
+        """
+        if not proven:
+            expected = {"htm": "POST", "htu": path, "reason": reason}
+            self._check_proof(current, proof, typ=REVOCATION_PROOF_TYPE, what="revocation", expected=expected)
+        return self.revoke(tenant, self._own(tenant, current).id, reason)
+
+    def _own(self, tenant: str, current: Certificate) -> IssuedCertificate:
+        """The record of ``current`` if it is an unexpired, unrevoked certificate of this tenant, byte for byte (510401)."""
+        from cryptography.hazmat.primitives.serialization import Encoding  # noqa: PLC0415 - mTLS callers only
+
+        try:
+            item = self.repository.find(
+                tenant, current.issuer.public_bytes(), format(current.serial_number, "x")
+            )
+        except ValueError:
+            raise _not_own() from None
+        if (
+            item is None
+            or item.certificate != current.public_bytes(Encoding.DER)
+            or not current.not_valid_before_utc <= self.now() <= current.not_valid_after_utc
+            or item.state is CertificateState.REVOKED
+        ):
+            raise _not_own()
+        return item
+
+    def _check_proof(
+        self, current: Certificate, proof: str | None, *, typ: str, what: str, expected: dict[str, str]
+    ) -> None:
+        """510401 unless ``proof`` is a fresh ``typ`` proof by the key of ``current`` with the ``expected`` claims."""
         # Proof checking (JWS over cryptography) is loaded by header-mode renewals only.
         from cryptography.exceptions import UnsupportedAlgorithm  # noqa: PLC0415
 
@@ -389,7 +408,7 @@ class CertificateService:
         if proof is None:
             raise CaError(
                 catalog.UNAUTHORIZED,
-                "a client certificate from a header needs field 'proof': a renewal proof signed by its key",
+                f"a client certificate from a header needs field 'proof': a {what} proof signed by its key",
             )
         try:
             key = current.public_key()
@@ -398,20 +417,26 @@ class CertificateService:
                 catalog.UNAUTHORIZED, "the client certificate's key cannot verify a proof"
             ) from None
         try:
-            claims = verify_proof(proof, key, typ=RENEWAL_PROOF_TYPE, now=self.now().timestamp())
+            claims = verify_proof(proof, key, typ=typ, now=self.now().timestamp())
         except ProofError as error:
-            raise CaError(catalog.UNAUTHORIZED, f"the renewal proof does not hold: {error}") from None
-        expected = {"htm": "POST", "htu": path, "csr": renewal_csr_hash(csr)}
+            raise CaError(catalog.UNAUTHORIZED, f"the {what} proof does not hold: {error}") from None
         for claim, value in expected.items():
             if claims.get(claim) != value:
                 raise CaError(
-                    catalog.UNAUTHORIZED, f"the renewal proof's {claim} claim does not match this request"
+                    catalog.UNAUTHORIZED, f"the {what} proof's {claim} claim does not match this request"
                 )
 
     def _chain(self, record: CertificateRecord) -> list[str]:
         if record.signer_id is None:
             raise CaError(catalog.SIGNER_ERROR, f"certificate {record.id} names no signer")
         return self.chain(record.tenant, self.signer_certificates.pem(record.tenant, record.signer_id))
+
+
+def _not_own() -> CaError:
+    return CaError(
+        catalog.UNAUTHORIZED,
+        "the client certificate is not an unexpired, unrevoked certificate issued by a signer of this tenant",
+    )
 
 
 def token_subject(principal: Principal) -> DeviceSubject:
