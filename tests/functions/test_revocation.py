@@ -246,3 +246,21 @@ def test_a_device_revokes_its_own_certificate_over_mutual_tls(
         401,
         catalog.UNAUTHORIZED.code,
     )  # no longer a valid certificate
+
+
+def test_a_revoked_signer_is_put_on_its_anchors_revocation_list(
+    signer: dict[str, Any], ca: LocalResources, load_function: Load, token: Token
+) -> None:
+    answer = call(
+        load_function("revoke_signer"),
+        "POST",
+        "/v1/tenants/{tenant}/signers/{signerId}/revoke",
+        params={"tenant": "acme", "signerId": signer["id"]},
+        token=token("acme", "admin"),
+        body={"reason": "keyCompromise"},
+    )
+
+    assert answer.status == 200, answer.body
+    (record,) = revocation_records(ca, "anchor")
+    assert (record["serial"]["S"], record["subjectId"]["S"]) == (signer["serial"], signer["id"])
+    assert record["revocationReason"]["S"] == "keyCompromise"

@@ -17,10 +17,12 @@ from typing import Protocol
 from astca import catalog, clock, ids
 from astca.catalog import CaError
 from astca.domain.errors import Conflict, NotFound, PreconditionFailed
+from astca.domain.locations import ANCHOR
 from astca.domain.signers import Signer, SignerState
 from astca.services.active_signer import blocks_creation
 from astca.settings import get_settings
 from astca.storage.dynamo import Table
+from astca.storage.revocations import PLATFORM_ISSUER_LIST, revocation_list
 from astca.storage.signers import IN_USE, SignerRepository, signer_filters
 
 
@@ -142,6 +144,7 @@ class SignerService:
                         events=[
                             ("signer.revoked", {"tenant": tenant, "signerId": signer_id, "reason": reason})
                         ],
+                        issuer_list=issuer_list(signer),
                     )
             except CaError as error:
                 if error.entry is catalog.SIGNER_CREATION_CONFLICT and attempt == 1:
@@ -161,6 +164,23 @@ class SignerService:
             )
         if signer.kms_key_id:
             self.keys().schedule_deletion(signer.kms_key_id)
+
+
+def issuer_list(signer: Signer) -> str | None:
+    """The revocation list of the CA that issued ``signer``: its tenant's anchor, or (from before anchors) the platform issuer."""
+    if signer.certificate is None:
+        return None
+    # cryptography's x509 and the CA names are loaded by revocations only.
+    from cryptography import x509  # noqa: PLC0415
+
+    from astca.issuance.certificates import tenant_root_name  # noqa: PLC0415
+
+    issuer = x509.load_pem_x509_certificate(signer.certificate.encode("ascii")).issuer
+    return (
+        revocation_list(signer.tenant, ANCHOR)
+        if issuer == tenant_root_name(signer.tenant)
+        else PLATFORM_ISSUER_LIST
+    )
 
 
 @contextmanager

@@ -44,6 +44,7 @@ from astca.domain.events import Event
 from astca.domain.signers import SignerState
 from astca.storage import items
 from astca.storage.dynamo import ConditionFailed, Item, TransactionCancelled
+from astca.storage.revocations import revocation_list, revocation_record
 from astca.storage.signers import POINTER_SK, ROTATED, usage_sk
 from astca.storage.tenancy import TenantRepository
 
@@ -163,16 +164,14 @@ class CertificateRepository(TenantRepository):
             },
         )
         revocation_op = self.table.put_op(
-            {
-                "PK": revoked_key(record.tenant, record.signer_id),
-                "SK": serial_key(record.serial),
-                "type": "revocation",
-                "certificateId": record.id,
-                "serial": record.serial,
-                "revokedAt": stamp,
-                "revocationReason": reason,
-                "notAfterEpoch": int(record.not_after.timestamp()) if record.not_after else 0,
-            },
+            revocation_record(
+                revocation_list(record.tenant, record.signer_id),
+                serial=record.serial,
+                subject_id=record.id,
+                reason=reason,
+                revoked_at=now,
+                not_after=record.not_after,
+            ),
             condition="attribute_not_exists(PK)",
         )
         try:
@@ -315,11 +314,6 @@ def _indexed(item: Mapping[str, Any]) -> IssuedCertificate:
         revoked_at=clock.parse_rfc3339(str(item["revokedAt"])) if item.get("revokedAt") else None,
         revocation_reason=str(item["revocationReason"]) if item.get("revocationReason") else None,
     )
-
-
-def revoked_key(tenant: str, signer_id: str) -> str:
-    """The partition of a signer's revocation records: what its CRL lists."""
-    return f"REVOKED#{tenant}#{signer_id}"
 
 
 def _not_revocable(record: CertificateRecord, state: CertificateState) -> PreconditionFailed:

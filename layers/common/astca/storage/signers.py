@@ -29,6 +29,7 @@ from astca.domain.events import Event
 from astca.domain.signers import Signer, SignerPointer, SignerState
 from astca.storage import items
 from astca.storage.dynamo import ConditionFailed, Item, TransactionCancelled
+from astca.storage.revocations import revocation_record
 from astca.storage.tenancy import TenantRepository
 
 if TYPE_CHECKING:
@@ -245,8 +246,13 @@ class SignerRepository(TenantRepository):
         reason: str,
         now: datetime,
         events: Sequence[Event],
+        issuer_list: str | None = None,
     ) -> None:
-        """PENDING or ISSUED (as read) -> REVOKED, its usage too; ``Conflict`` if it changed since it was read."""
+        """PENDING or ISSUED (as read) -> REVOKED, its usage too; ``Conflict`` if it changed since it was read.
+
+        An ISSUED signer is also put on its issuer's revocation list ``issuer_list``
+        (``storage.revocations``), in the same transaction.
+        """
         stamp = clock.rfc3339(now)
         signer_op = self._transition(
             signer,
@@ -264,6 +270,20 @@ class SignerRepository(TenantRepository):
                     condition="attribute_exists(PK)",
                     names={"#state": "state"},
                     values={":revoked": SignerState.REVOKED.value},
+                )
+            )
+        if signer.state is SignerState.ISSUED and issuer_list and signer.serial:
+            ops.append(
+                self.table.put_op(
+                    revocation_record(
+                        issuer_list,
+                        serial=signer.serial,
+                        subject_id=signer.id,
+                        reason=reason,
+                        revoked_at=now,
+                        not_after=None,
+                    ),
+                    condition="attribute_not_exists(PK)",
                 )
             )
         ops += self._release(signer, pointer, SignerState.REVOKED)
