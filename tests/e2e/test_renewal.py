@@ -55,14 +55,16 @@ def enrolled_device(stack: RunningStack, directory: Path) -> tuple[Path, Path, s
     return certificate_file, key_file, tenant, body["certificate"]
 
 
-def curl_renew(stack: RunningStack, tenant: str, *options: str) -> tuple[int, dict[str, Any]]:
-    """POST /renew with curl over the stack's HTTPS listener, trusting its server certificate."""
-    body = json.dumps({"csr": make_csr()[0]})
+def curl_renew(
+    stack: RunningStack, tenant: str, *options: str, path: str = "renew", fields: dict[str, Any] | None = None
+) -> tuple[int, dict[str, Any]]:
+    """POST /renew (or another ``path`` under /certificates) with curl over the stack's HTTPS listener, trusting its server certificate."""
+    body = json.dumps({"csr": make_csr()[0]} if fields is None else fields)
     done = subprocess.run(
         [
             "curl", "-sS", "--max-time", "10", "--cacert", str(stack.server_certificate),
             "-H", "Content-Type: application/json", "-d", body, "-w", "\n%{http_code}",
-            *options, f"{stack.tls_base_url}/v1/tenants/{tenant}/certificates/renew",
+            *options, f"{stack.tls_base_url}/v1/tenants/{tenant}/certificates/{path}",
         ],
         capture_output=True,
         text=True,
