@@ -14,6 +14,7 @@ from astca.domain.signers import Signer, SignerState
 from astca.services.signers import SignerService
 from astca.storage.dynamo import Table, deserialize
 from astca.storage.signers import SignerRepository
+from tests.pki import self_signed
 
 
 class FakeKeys:
@@ -51,7 +52,7 @@ def issue(service: SignerService, signer: Signer, key_id: str = "key-1") -> Sign
     pointer = repository.pointer(signer.tenant)
     assert pointer is not None
     repository.mark_issued(
-        signer, pointer, certificate="-----BEGIN CERTIFICATE-----", serial="0a", now=clock.utcnow(), events=[]
+        signer, pointer, certificate=self_signed(), serial="0a", now=clock.utcnow(), events=[]
     )
     return service.get(signer.tenant, signer.id)
 

@@ -298,20 +298,13 @@ class CertificateService:
 
     def revoke_found(self, tenant: str, issuer: str, serial: str, reason: str) -> CertificateRecord:
         """Revoke the certificate of ``issuer`` and ``serial``, in the lookup's forms (5104044 when none)."""
-        return self.revoke(tenant, self.find(tenant, issuer, serial).issued.id, reason)
+        return self.revoke(tenant, self._indexed(tenant, issuer, serial).id, reason)
 
     def find(self, tenant: str, issuer: str, serial: str) -> Lookup:
         """The issued certificate of ``issuer`` (RFC 4514 or base64 DER) and ``serial`` (hex), and its chain."""
         from cryptography import x509  # noqa: PLC0415 - lookups only
 
-        if not SERIAL.fullmatch(serial):
-            raise CaError(catalog.MALFORMED_FIELD, "query parameter 'serial' must be a hex serial number")
-        item = self.repository.find(tenant, issuer_name_der(issuer), serial.lower().removeprefix("0x"))
-        if item is None:
-            raise CaError(
-                catalog.ISSUER_SERIAL_NOT_FOUND,
-                f"tenant {tenant} has no certificate of that issuer and serial",
-            )
+        item = self._indexed(tenant, issuer, serial)
         chain = self.chain(tenant, self.signer_certificates.pem(tenant, item.signer_id))
         certificate = x509.load_der_x509_certificate(item.certificate)
         return Lookup(
@@ -363,6 +356,20 @@ class CertificateService:
             validity_days=validity_days,
             idempotency_key=idempotency_key,
         )
+
+    def _indexed(self, tenant: str, issuer: str, serial: str) -> IssuedCertificate:
+        """The indexed certificate of ``issuer`` and ``serial`` (4002 for a serial that is no hex; 5104044 when none)."""
+        if not SERIAL.fullmatch(serial):
+            raise CaError(
+                catalog.MALFORMED_FIELD, "'serial' must be a hex serial number: 1-40 hex digits, 0x optional"
+            )
+        item = self.repository.find(tenant, issuer_name_der(issuer), serial.lower().removeprefix("0x"))
+        if item is None:
+            raise CaError(
+                catalog.ISSUER_SERIAL_NOT_FOUND,
+                f"tenant {tenant} has no certificate of that issuer and serial",
+            )
+        return item
 
     def revoke_own(
         self, tenant: str, current: Certificate, reason: str, *, proven: bool, proof: str | None, path: str
