@@ -51,25 +51,34 @@ def test_sdk_code_is_subsystem_times_a_million_plus_error_code(entry: catalog.Er
     assert entry.code == code
 
 
-def test_module_prints_the_catalog_as_json() -> None:
+def catalog_json(*args: str) -> list[dict[str, object]]:
     layer = Path(catalog.__file__).resolve().parents[1]
     out = subprocess.run(
-        [sys.executable, "-m", "astca.catalog"],
+        [sys.executable, "-m", "astca.catalog", *args],
         capture_output=True,
         text=True,
         check=True,
         env={"PYTHONPATH": str(layer)},
     ).stdout
-    rows = json.loads(out)
-    seed, extensions = rows[:55], rows[55:]
-    assert [tuple(row) for row in seed] == [
+    rows: list[dict[str, object]] = json.loads(out)
+    return rows
+
+
+def test_module_prints_the_catalog_as_json() -> None:
+    rows = catalog_json()
+    assert [tuple(row) for row in rows] == [
         ("subsystem", "errorCode", "httpStatus", "name", "description")
     ] * 55
-    assert [(r["errorCode"], r["httpStatus"], r["name"], r["description"]) for r in seed] == seed_rows()
-    assert [(r["errorCode"], r["extension"]) for r in extensions] == [
+    assert [(r["errorCode"], r["httpStatus"], r["name"], r["description"]) for r in rows] == seed_rows()
+    assert {r["subsystem"] for r in rows} == {510}
+
+
+def test_extensions_are_printed_only_when_asked_for_after_the_seed() -> None:
+    rows = catalog_json("--extensions")
+    assert rows[:55] == catalog_json()
+    assert [(r["errorCode"], r["extension"]) for r in rows[55:]] == [
         (e.error_code, True) for e in catalog.EXTENSIONS
     ]
-    assert {r["subsystem"] for r in rows} == {510}
 
 
 def test_extensions_take_free_slots_of_the_seeds_ranges() -> None:

@@ -9,6 +9,7 @@ each marked ``extension`` (in its JSON row too). ``python -m astca.catalog`` pri
 from __future__ import annotations
 
 import json
+import sys
 from dataclasses import dataclass
 
 SUBSYSTEM = 510
@@ -306,9 +307,10 @@ ALREADY_REVOKED = _extension(24, 409, "AlreadyRevoked", "The certificate was alr
 BY_CODE: dict[int, ErrorEntry] = {entry.error_code: entry for entry in ENTRIES + EXTENSIONS}
 
 
-def main() -> None:
-    """Print the catalog as a JSON list."""
-    print(json.dumps([entry.as_json() for entry in ENTRIES + EXTENSIONS], indent=2))
+def main(argv: list[str] | None = None) -> None:
+    """Print the catalog's 55 rows as a JSON list; with ``--extensions``, astca's extension rows after them."""
+    rows = ENTRIES + EXTENSIONS if "--extensions" in (sys.argv[1:] if argv is None else argv) else ENTRIES
+    print(json.dumps([entry.as_json() for entry in rows], indent=2))
 
 
 if __name__ == "__main__":
